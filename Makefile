@@ -1,0 +1,54 @@
+# Stagecoach: the two commands for users are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+SPACY_MODEL := build/spacy-nl
+MODEL := models/coach.tar.gz
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+.PHONY: setup train run test test-fast lint bench nlu-compare nlu-heldout validate clean
+
+setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg
+
+$(VENV)/.installed: requirements.txt constraints.txt scripts/setup_venv.sh
+	scripts/setup_venv.sh
+
+$(SPACY_MODEL)/config.cfg: scripts/build_spacy_model.py $(VENV)/.installed
+	$(PY) scripts/build_spacy_model.py $(SPACY_MODEL)
+
+# Rasa skips training itself when the fingerprint of config, domain and data is unchanged.
+train: setup
+	$(RASA) train --fixed-model-name coach --out models
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+run: train
+	$(PY) -m bot.stack
+
+test: train
+	scripts/ensure_chromium.sh
+	$(RASA) data validate --fail-on-warnings
+	$(PY) -m pytest
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
+	$(PY) scripts/nlu_heldout.py --model $(MODEL)
+
+test-fast: setup
+	$(PY) -m pytest -m "not stack and not browser"
+
+lint: setup
+	$(PY) -m compileall -q bot actions scripts tests
+
+nlu-heldout: train
+	$(PY) scripts/nlu_heldout.py --model $(MODEL)
+
+nlu-compare: setup
+	$(PY) scripts/compare_pipelines.py
+
+bench: train
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build models results .rasa var

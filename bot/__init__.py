@@ -1,0 +1,1 @@
+"""Stagecoach: a Dutch coaching assistant for MBO interns (Rasa 3.6)."""

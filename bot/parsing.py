@@ -1,0 +1,123 @@
+"""Pure helpers that read student answers. No I/O."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional, Tuple
+
+MAX_ANSWER_CHARS = 1500
+MIN_ANSWER_WORDS = 3
+
+_PHASE_WORDS = (
+    ("after", r"\b(einde|eind|laatste|bijna klaar|afgerond|klaar|afsluit|na (mijn|m'?n|de) stage|na afloop)\b"),
+    ("before", r"\b(nog niet begonnen|voor (mijn|m'?n|de) stage|begin nog|moet nog beginnen|solliciteer|zoek(en)? (een )?stage|voorbereid)"),
+    ("during", r"\b(tijdens|middenin|midden in|bezig|nu op stage|al begonnen|loop (nu )?stage|zit (nu )?op)\b"),
+)
+_MOOD_WORDS = {
+    5: r"(heel goed|super|top|geweldig|fantastisch|😄|😁|🤩)",
+    4: r"(^goed$|prima|fijn|lekker|🙂|😊)",
+    3: r"(gaat wel|oké|oke|ok|neutraal|matig|😐)",
+    2: r"(niet zo goed|slecht|zwaar|🙁|😕)",
+    1: r"(heel slecht|vreselijk|verschrikkelijk|rot|😞|😢|😭)",
+}
+_SHARE = (
+    ("none", r"(niets|niks|priv[eé]|geheim|niet delen|alleen ik|nee)"),
+    ("goal_mood", r"(doel en stemming|alleen (het )?doel|alleen (de )?stemming|gedeeltelijk|een deel)"),
+    ("all", r"(alles|alle|ja|delen|mag alles|prima)"),
+)
+EDIT_TARGETS = {
+    "goed gegaan": "refl_went_well",
+    "lastig": "refl_difficult",
+    "feedback": "refl_feedback",
+    "initiatief": "refl_initiative",
+    "doel": "refl_next_goal",
+    "stemming": "refl_mood",
+    "delen": "refl_share",
+}
+
+
+def normalise(text: Optional[str]) -> str:
+    """Printable, trimmed text: control characters removed, whitespace folded."""
+    if not text:
+        return ""
+    cleaned = "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
+    )
+    return re.sub(r"[ \t]+", " ", cleaned).strip()
+
+
+def phase_from_text(text: str) -> Optional[str]:
+    lowered = normalise(text).lower()
+    for phase, pattern in _PHASE_WORDS:
+        if re.search(pattern, lowered):
+            return phase
+    return None
+
+
+def leerweg_from_text(text: str) -> Optional[str]:
+    match = re.search(r"\b(bol|bbl)\b", normalise(text).lower())
+    return match.group(1).upper() if match else None
+
+
+def answer_problem(text: str) -> Optional[str]:
+    """Why an open reflection answer is not usable yet: 'empty', 'short', 'long' or None."""
+    cleaned = normalise(text)
+    if not cleaned or cleaned.startswith("/"):
+        return "empty"
+    if len(cleaned) > MAX_ANSWER_CHARS:
+        return "long"
+    if len(re.findall(r"\w+", cleaned)) < MIN_ANSWER_WORDS:
+        return "short"
+    return None
+
+
+def parse_mood(text: str) -> Optional[int]:
+    cleaned = normalise(text).lower()
+    digits = re.fullmatch(r"\s*([1-5])\s*(/\s*5)?\s*\S*", cleaned)
+    if digits:
+        return int(digits.group(1))
+    for score in (1, 5, 2, 4, 3):  # specific phrases ("heel slecht") before general ones
+        if re.search(_MOOD_WORDS[score], cleaned):
+            return score
+    return None
+
+
+def parse_share(text: str) -> Optional[str]:
+    cleaned = normalise(text).lower()
+    for choice, pattern in _SHARE:
+        if re.search(pattern, cleaned):
+            return choice
+    return None
+
+
+def parse_confirmation(text: str) -> Tuple[Optional[str], Optional[str]]:
+    """('save', None), ('edit', slot_name) or (None, None) when unclear."""
+    cleaned = normalise(text).lower()
+    if re.search(r"(wijzig|aanpass|verander|anders)", cleaned):
+        for word, slot in EDIT_TARGETS.items():
+            if word in cleaned:
+                return "edit", slot
+        return "edit", None
+    if re.search(r"(opslaan|bewaar|^ja\b|klopt|is goed|prima|oke|oké|ok\b|save)", cleaned):
+        return "save", None
+    return None, None
+
+
+def mentions_internship(text: str) -> bool:
+    """Rough test for 'this was about the internship', for the unanswered list."""
+    return bool(
+        re.search(
+            r"(stage|bpv|begeleider|werk|collega|baas|leidinggevende|school|opleiding|bedrijf|klant|rooster|contract)",
+            normalise(text).lower(),
+        )
+    )
+
+
+def deletion_requested(text: str) -> Optional[str]:
+    """'all', 'one' or None for a privacy message."""
+    cleaned = normalise(text).lower()
+    if not re.search(r"(verwijder|wis|weg(halen|doen)|delete|vergeten)", cleaned):
+        return None
+    if re.search(r"\b(alles|alle|al m(ijn|'n|n))\b", cleaned):
+        return "all"
+    return "one"

@@ -1,0 +1,106 @@
+"""Detection of unsafe situations and the reports that go to the school.
+
+A keyword/regex net (data/safety/patterns.yml) backs up the NLU classifier: an
+unsafe message must never be missed. Reports are for school coordinators only and
+are never sent to the workplace supervisor.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Pattern, Tuple
+
+import yaml
+from sqlalchemy import select
+
+from bot.config import PROJECT_ROOT, get_settings
+from bot.db import session_scope
+from bot.models import SafetyReport, User, utcnow
+
+PATTERNS_FILE = PROJECT_ROOT / "data" / "safety" / "patterns.yml"
+MAX_DETAILS = 4000
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: str
+    patterns: Tuple[Pattern, ...]
+
+
+@functools.lru_cache(maxsize=4)
+def load_categories(path: Path = PATTERNS_FILE) -> Tuple[Category, ...]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(
+        Category(
+            name=name,
+            label=spec.get("label", name),
+            patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec["patterns"]),
+        )
+        for name, spec in doc["categories"].items()
+    )
+
+
+def detect(text: str) -> List[str]:
+    """Names of the unsafe categories the text matches (empty when none)."""
+    lowered = (text or "").lower()
+    return [c.name for c in load_categories() if any(p.search(lowered) for p in c.patterns)]
+
+
+def create_report(
+    external_id: Optional[str], conversation_id: str, message: str, categories: List[str]
+) -> int:
+    with session_scope() as session:
+        student = None
+        if external_id:
+            student = session.execute(
+                select(User).where(User.external_id == external_id, User.role == "student")
+            ).scalar()
+        report = SafetyReport(
+            student_id=student.id if student else None,
+            conversation_id=conversation_id,
+            categories=",".join(categories),
+            message=message[:MAX_DETAILS],
+        )
+        session.add(report)
+        session.flush()
+        return report.id
+
+
+def add_details(report_id: int, conversation_id: str, text: str) -> bool:
+    """Appends what the student adds; only from the same conversation."""
+    with session_scope() as session:
+        report = session.get(SafetyReport, report_id)
+        if report is None or report.conversation_id != conversation_id:
+            return False
+        combined = "\n".join(filter(None, [report.details, text.strip()]))
+        report.details = combined[:MAX_DETAILS]
+        report.updated_at = utcnow()
+        return True
+
+
+def help_lines(categories: List[str]) -> List[str]:
+    """Concrete help now, in Dutch; 113 when self-harm or suicide is involved."""
+    settings = get_settings()
+    lines = []
+    if "self_harm" in categories:
+        lines.append(
+            "Denk je aan zelfdoding of doe je jezelf pijn? Praat er nu over met 113 Zelfmoordpreventie: "
+            "bel gratis 0800-0113 of chat via 113.nl. Dag en nacht, anoniem."
+        )
+    lines.append(
+        f"Praat erover met {settings.school_contact} of met {settings.school_confidant}. "
+        "Zij staan aan jouw kant en kunnen je helpen."
+    )
+    lines.append("Ben je nu in gevaar? Bel 112.")
+    return lines
+
+
+def reports_for_coordinators(status: Optional[str] = None) -> Dict[str, List[SafetyReport]]:
+    with session_scope() as session:
+        query = select(SafetyReport).order_by(SafetyReport.created_at.desc())
+        if status:
+            query = query.where(SafetyReport.status == status)
+        return {"reports": list(session.execute(query).scalars())}
