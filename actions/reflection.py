@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -16,6 +16,9 @@ from bot.reflection_dialog import FORM_SLOTS, SUMMARY_LABELS, summary_messages
 from bot.weeks import iso_week
 
 MAX_TRIES = 2
+# Rules start the form on this slot, so conversation tests can check the path.
+READY = SlotSet("reflection_ready", True)
+NOT_READY = SlotSet("reflection_ready", False)
 EDIT_BUTTONS = [{"title": "✅ Opslaan", "payload": "opslaan"}] + [
     {"title": f"✏️ {label}", "payload": f"wijzig {label.lower()}"} for label in SUMMARY_LABELS.values()
 ] + [{"title": "✏️ Delen", "payload": "wijzig delen"}]
@@ -35,13 +38,13 @@ class ActionStartReflection(CoachAction):
             dispatcher.utter_message(
                 text="Je weekreflectie kun je invullen als je via het schoolportaal bent ingelogd. Dan kan ik hem voor je bewaren."
             )
-            return []
+            return [NOT_READY]
         if tracker.get_slot("pending_save"):
-            return save_reflection_now(dispatcher, tracker)
+            return save_reflection_now(dispatcher, tracker) + [NOT_READY]
         week = tracker.get_slot("refl_week")
         if week and _draft_in_progress(tracker):
             dispatcher.utter_message(text=f"We gaan verder met je reflectie van week {week[-2:]}, waar je gebleven was.")
-            return [FollowupAction("reflection_form")]
+            return [READY]
         if reflections.has_reflection(profile.external_id, iso_week()) and tracker.get_slot("awaiting") != "overwrite_confirmed":
             dispatcher.utter_message(
                 text="Je hebt je weekreflectie van deze week al ingevuld. Wil je hem opnieuw invullen? Je nieuwe antwoorden vervangen dan de oude.",
@@ -50,7 +53,7 @@ class ActionStartReflection(CoachAction):
                     {"title": "Nee, laat maar", "payload": "/deny"},
                 ],
             )
-            return [SlotSet("awaiting", "overwrite_reflection")]
+            return [SlotSet("awaiting", "overwrite_reflection"), NOT_READY]
         dispatcher.utter_message(
             text="Fijn dat je je weekreflectie invult! Het zijn 6 korte vragen. Typ 'pauze' als je later verder wilt."
         )
@@ -58,8 +61,12 @@ class ActionStartReflection(CoachAction):
             *reset_form_events(),
             SlotSet("refl_week", iso_week()),
             SlotSet("awaiting", None),
-            FollowupAction("reflection_form"),
+            READY,
         ]
+
+
+    def on_database_error(self, dispatcher, tracker) -> List[EventType]:
+        return super().on_database_error(dispatcher, tracker) + [NOT_READY]
 
 
 class ValidateReflectionForm(FormValidationAction):

@@ -33,17 +33,20 @@ class ActionSafety(CoachAction):
             "Wil je er nog iets aan toevoegen, bijvoorbeeld wat er gebeurde en wanneer?",
             buttons=[{"title": "Ja, ik wil iets toevoegen", "payload": "/affirm"}, {"title": "Nee, nu niet", "payload": "/deny"}],
         )
-        events: List[EventType] = [SlotSet("safety_report_id", float(report_id)), SlotSet("awaiting", "safety_details")]
-        if tracker.active_loop and tracker.active_loop.get("name"):
-            events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
-        return events
+        # Always closes any open form (the rules expect it): safety comes first.
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("safety_report_id", float(report_id)),
+            SlotSet("awaiting", "safety_details"),
+        ]
 
     def on_database_error(self, dispatcher, tracker) -> List[EventType]:
         # The help lines were already sent; make sure the student knows to contact school directly.
         dispatcher.utter_message(
             text="Het lukte me niet om je melding op te slaan. Neem alsjeblieft zelf contact op met school; zij willen je helpen."
         )
-        return []
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionSaveSafetyDetails(Action):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CoachAction
@@ -42,7 +42,7 @@ class ActionGreet(CoachAction):
                 text="Hoi! Ik ben Stagecoach, je digitale coach voor je stage (BPV). Stel me gerust een vraag."
             )
             dispatcher.utter_message(response="utter_capabilities")
-            return []
+            return [SlotSet("goal_followup_ready", False)]
         dispatcher.utter_message(
             text=f"Hoi {profile.first_name}! Fijn dat je er bent. Ik ben Stagecoach, je digitale stagecoach."
         )
@@ -53,9 +53,12 @@ class ActionGreet(CoachAction):
             return [
                 SlotSet("goal_followup_id", float(goal.id)),
                 SlotSet("goal_outcome", None),
-                FollowupAction("goal_followup_form"),
+                SlotSet("goal_followup_ready", True),
             ]
-        return offer_open_reflection(dispatcher, profile.external_id)
+        return offer_open_reflection(dispatcher, profile.external_id) + [SlotSet("goal_followup_ready", False)]
+
+    def on_database_error(self, dispatcher, tracker) -> List[EventType]:
+        return super().on_database_error(dispatcher, tracker) + [SlotSet("goal_followup_ready", False)]
 
 
 def offer_open_reflection(dispatcher: CollectingDispatcher, external_id: str) -> List[EventType]:

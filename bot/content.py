@@ -42,12 +42,13 @@ class _PublishedCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.revision: Optional[int] = None
+        # (database URL, revision): another database may be at the same revision number
+        self.revision: Optional[Tuple[str, int]] = None
         self.advice: Dict[Key, Advice] = {}
         self.labels: Dict[str, str] = {}
 
     def refresh_if_stale(self, session: Session) -> None:
-        revision = _current_revision(session)
+        revision = (str(session.get_bind().url), _current_revision(session))
         with self._lock:
             if revision == self.revision:
                 return

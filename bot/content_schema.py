@@ -23,10 +23,20 @@ class ContentValidationError(ValueError):
 
 
 def _placeholders(text: str) -> List[str]:
+    """Every {field} in the text, written with its conversion/format spec (fill() only
+    replaces the plain "{voornaam}" and "{bedrijf}", so "{voornaam!r}" or "{{" would
+    reach the student as raw braces)."""
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        fields = [
+            name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError:
         return ["<ongeldige accolades>"]
+    if "{{" in text or "}}" in text:
+        fields.append("<ongeldige accolades>")
+    return fields
 
 
 def _check_text(errors: List[str], where: str, field: str, value: Any) -> None:

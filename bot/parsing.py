@@ -13,12 +13,13 @@ _PHASE_WORDS = (
     ("before", r"\b(nog niet begonnen|voor (mijn|m'?n|de) stage|begin nog|moet nog beginnen|solliciteer|zoek(en)? (een )?stage|voorbereid)"),
     ("during", r"\b(tijdens|middenin|midden in|bezig|nu op stage|al begonnen|loop (nu )?stage|zit (nu )?op)\b"),
 )
+# Words start at a word boundary ("rot" not in "trots", "top" not in "stoppen").
 _MOOD_WORDS = {
-    5: r"(heel goed|super|top|geweldig|fantastisch|😄|😁|🤩)",
-    4: r"(^goed$|prima|fijn|lekker|🙂|😊)",
-    3: r"(gaat wel|oké|oke|ok|neutraal|matig|😐)",
-    2: r"(niet zo goed|slecht|zwaar|🙁|😕)",
-    1: r"(heel slecht|vreselijk|verschrikkelijk|rot|😞|😢|😭)",
+    5: r"\b(heel goed|super|top|geweldig|fantastisch)|😄|😁|🤩",
+    4: r"\b(goed|prima|fijn|lekker)|🙂|😊",
+    3: r"\b(gaat wel|oké|oke|ok|neutraal|matig)|😐",
+    2: r"\b(niet (zo |echt |heel )?goed|slecht|zwaa?r)|🙁|😕",
+    1: r"\b(heel slecht|vreselijk|verschrikkelijk|rot)|😞|😢|😭",
 }
 _SHARE = (
     ("none", r"(niets|niks|priv[eé]|geheim|niet delen|alleen ik|nee)"),
@@ -73,10 +74,10 @@ def answer_problem(text: str) -> Optional[str]:
 
 def parse_mood(text: str) -> Optional[int]:
     cleaned = normalise(text).lower()
-    digits = re.fullmatch(r"\s*([1-5])\s*(/\s*5)?\s*\S*", cleaned)
+    digits = re.fullmatch(r"\s*([1-5])(?![.,]?\d)\s*(/\s*5)?\s*\S*", cleaned)  # not "10", "4,5"
     if digits:
         return int(digits.group(1))
-    for score in (1, 5, 2, 4, 3):  # specific phrases ("heel slecht") before general ones
+    for score in (1, 2, 5, 4, 3):  # specific phrases ("heel slecht", "niet goed") before general ones
         if re.search(_MOOD_WORDS[score], cleaned):
             return score
     return None

@@ -81,6 +81,15 @@ def _upsert_reflection_goal(session, student_id: int, week: str, text: str) -> N
     goal = session.execute(
         select(Goal).where(Goal.student_id == student_id, Goal.iso_week == week, Goal.source == "reflection")
     ).scalar()
+    same_text = session.execute(
+        select(Goal).where(Goal.student_id == student_id, Goal.iso_week == week, Goal.text == text)
+    ).scalar()
+    if same_text is not None:
+        # That week already has this goal (e.g. an accepted coaching micro-goal): a
+        # second row would break the unique constraint and lose the whole reflection.
+        if goal is not None and goal.id != same_text.id:
+            session.delete(goal)
+        return
     if goal is None:
         session.add(Goal(student_id=student_id, iso_week=week, source="reflection", text=text))
     else:

@@ -45,7 +45,7 @@ def load_categories(path: Path = PATTERNS_FILE) -> Tuple[Category, ...]:
 
 def detect(text: str) -> List[str]:
     """Names of the unsafe categories the text matches (empty when none)."""
-    lowered = (text or "").lower()
+    lowered = re.sub(r"\s+", " ", (text or "").lower()).strip()
     return [c.name for c in load_categories() if any(p.search(lowered) for p in c.patterns)]
 
 

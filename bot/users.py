@@ -88,8 +88,10 @@ def _check_rows(rows: List[Row], known_supervisors: set) -> List[str]:
         seen.setdefault(r.external_id, r.line)
         if not r.name or len(r.name) > 200:
             errors.append(f"{where}: naam ontbreekt of is langer dan 200 tekens.")
-        if r.email and not EMAIL.match(r.email):
+        if r.email and (not EMAIL.match(r.email) or len(r.email) > 254):
             errors.append(f"{where}: e-mailadres '{r.email}' is ongeldig.")
+        if len(r.company) > 200:
+            errors.append(f"{where}: bedrijfsnaam is langer dan 200 tekens.")
         if r.role == "student":
             if r.leerweg.upper() not in LEERWEGEN:
                 errors.append(f"{where}: leerweg moet BOL of BBL zijn voor een student.")

@@ -1,0 +1,214 @@
+"""Starts the whole assistant as separate processes: Rasa server, action server
+and (when present) the portal. Used by `make run` and by the end-to-end tests.
+
+`python -m bot.stack` prepares the database (migrations, seed content when
+empty) and runs until interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.config import PROJECT_ROOT, VAR_DIR, get_settings
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class StackConfig:
+    rasa_port: int = 5005
+    action_port: int = 5055
+    portal_port: int = 8000
+    database_url: Optional[str] = None
+    tracker_store_url: Optional[str] = None
+    lock_store_url: str = ""
+    model: Path = PROJECT_ROOT / "models" / "coach.tar.gz"
+    credentials: Path = PROJECT_ROOT / "credentials.yml"
+    endpoints: Path = PROJECT_ROOT / "endpoints.yml"
+    log_dir: Path = VAR_DIR / "logs"
+    with_portal: bool = True
+    extra_env: Dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> Dict[str, str]:
+        settings = get_settings()
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": self.database_url or settings.database_url,
+                "TRACKER_STORE_URL": self.tracker_store_url or settings.tracker_store_url,
+                "LOCK_STORE_URL": self.lock_store_url or settings.lock_store_url,
+                "ACTION_ENDPOINT": f"http://127.0.0.1:{self.action_port}/webhook",
+                "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+                "PORTAL_PORT": str(self.portal_port),
+                "PYTHONPATH": str(PROJECT_ROOT),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+
+def portal_available() -> bool:
+    return importlib.util.find_spec("bot.portal.app") is not None
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: Dict[str, subprocess.Popen] = {}
+
+    def _spawn(self, name: str, command: List[str]) -> None:
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.config.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=self.config.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_actions(self) -> None:
+        self._spawn(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.config.action_port)],
+        )
+
+    def start_rasa(self) -> None:
+        self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.config.model),
+                "--endpoints",
+                str(self.config.endpoints),
+                "--credentials",
+                str(self.config.credentials),
+                "--port",
+                str(self.config.rasa_port),
+                "--cors",
+                f"http://localhost:{self.config.portal_port}",
+            ],
+        )
+
+    def start_portal(self) -> None:
+        self._spawn("portal", [sys.executable, "-m", "bot.portal", "--port", str(self.config.portal_port)])
+
+    def start(self, timeout: float = 180) -> None:
+        self.start_actions()
+        self.start_rasa()
+        if self.config.with_portal and portal_available():
+            self.start_portal()
+        self.wait_ready(timeout)
+
+    def urls(self) -> Dict[str, str]:
+        urls = {
+            "actions": f"http://127.0.0.1:{self.config.action_port}/health",
+            "rasa": f"http://127.0.0.1:{self.config.rasa_port}/",
+        }
+        if "portal" in self.processes:
+            urls["portal"] = f"http://127.0.0.1:{self.config.portal_port}/health"
+        return urls
+
+    def wait_ready(self, timeout: float = 180, names: Optional[List[str]] = None) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {n: u for n, u in self.urls().items() if names is None or n in names}
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}; see {self.config.log_dir}/{name}.log")
+                if _responds(url):
+                    del pending[name]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout}s: {sorted(pending)}")
+            time.sleep(0.5)
+
+    def stop_process(self, name: str, timeout: float = 15) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout)
+
+    def kill_process(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(15)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+
+
+def _responds(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except Exception:
+        return False
+
+
+def prepare_database(database_url: Optional[str] = None) -> None:
+    from bot import content, migrate
+    from bot.cli import SEED_CONTENT_DIR
+
+    migrate.upgrade(database_url)
+    if content.is_empty():
+        documents = []
+        for path in sorted(SEED_CONTENT_DIR.glob("ask_*.yml")):
+            documents.extend(content.load_yaml_documents(path))
+        content.import_documents(documents, author="seed")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Rasa, the action server and the portal.")
+    parser.add_argument("--no-portal", action="store_true")
+    args = parser.parse_args(argv)
+    prepare_database()
+    stack = Stack(StackConfig(with_portal=not args.no_portal))
+    stopping = False
+
+    def _stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("Starting Rasa (:5005), actions (:5055) and the portal (:8000)... logs in var/logs/", flush=True)
+    try:
+        stack.start()
+        print("Ready. Rasa REST: POST http://localhost:5005/webhooks/rest/webhook; portal: http://localhost:8000", flush=True)
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} stopped unexpectedly (exit {process.returncode}); see var/logs/{name}.log", flush=True)
+                    stopping = True
+            time.sleep(1)
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
