@@ -54,6 +54,8 @@ class ActionHandleAffirm(CoachAction):
             return cleared
         if awaiting == "safety_details":
             return cleared + [SlotSet("safety_details", None), FollowupAction("safety_details_form")]
+        if awaiting == "safety_confirm":
+            return [SlotSet("awaiting", "safety_confirmed"), FollowupAction("action_safety")]
         dispatcher.utter_message(text="Fijn! Waar kan ik je mee helpen?")
         dispatcher.utter_message(response="utter_capabilities")
         return cleared
@@ -76,7 +78,21 @@ class ActionHandleDeny(CoachAction):
             "delete_all": "Er is niets verwijderd.",
             "safety_details": "Oké. Je kunt later altijd nog iets toevoegen, of zelf contact opnemen met school.",
         }
+        if awaiting == "safety_confirm":
+            return cleared + self._resume_after_safety_check(dispatcher, tracker)
         if awaiting.startswith("delete_week:"):
             awaiting = "delete_all"
         dispatcher.utter_message(text=replies.get(awaiting, "Oké! Laat het weten als ik je ergens mee kan helpen."))
         return cleared
+
+    @staticmethod
+    def _resume_after_safety_check(dispatcher, tracker) -> List[EventType]:
+        """The student said nothing unsafe is going on: their text is the answer."""
+        slot, text = tracker.get_slot("safety_candidate_slot"), tracker.get_slot("safety_candidate")
+        events: List[EventType] = [SlotSet("safety_candidate", None), SlotSet("safety_candidate_slot", None)]
+        if not slot:
+            dispatcher.utter_message(text="Fijn om te horen. Waar kan ik je mee helpen?")
+            return events
+        dispatcher.utter_message(text="Fijn om te horen! Ik heb je antwoord genoteerd. We gaan verder.")
+        form = "goal_followup_form" if slot == "goal_outcome" else "reflection_form"
+        return events + [SlotSet(slot, text), FollowupAction(form)]

@@ -73,10 +73,18 @@ class ValidateReflectionForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_reflection_form"
 
+    @staticmethod
+    def _answered_now(slot: str, value: Any, tracker: Tracker) -> bool:
+        """Only the question just asked is validated. Other slots show up here when
+        they were reset or pre-filled (form activation, resuming a paused form)."""
+        return value is not None and tracker.get_slot("requested_slot") == slot
+
     def _tries(self, tracker: Tracker) -> int:
         return int(tracker.get_slot("refl_invalid_count") or 0)
 
     def _open_answer(self, slot: str, value: Any, dispatcher, tracker) -> Dict[Text, Any]:
+        if not self._answered_now(slot, value, tracker):
+            return {}
         text = normalise(str(value or ""))
         problem = answer_problem(text)
         if problem is None:
@@ -109,6 +117,8 @@ class ValidateReflectionForm(FormValidationAction):
         return self._open_answer("refl_next_goal", value, dispatcher, tracker)
 
     def validate_refl_mood(self, value, dispatcher, tracker, domain: DomainDict):
+        if not self._answered_now("refl_mood", value, tracker):
+            return {}
         mood = parse_mood(str(value or ""))
         if mood is not None:
             return {"refl_mood": str(mood), "refl_invalid_count": 0.0}
@@ -119,6 +129,8 @@ class ValidateReflectionForm(FormValidationAction):
         return {"refl_mood": "-", "refl_invalid_count": 0.0}
 
     def validate_refl_share(self, value, dispatcher, tracker, domain: DomainDict):
+        if not self._answered_now("refl_share", value, tracker):
+            return {}
         choice = parse_share(str(value or ""))
         if choice is not None:
             return {"refl_share": choice, "refl_invalid_count": 0.0}
@@ -129,6 +141,8 @@ class ValidateReflectionForm(FormValidationAction):
         return {"refl_share": "none", "refl_invalid_count": 0.0}
 
     def validate_refl_confirm(self, value, dispatcher, tracker, domain: DomainDict):
+        if not self._answered_now("refl_confirm", value, tracker):
+            return {}
         action, target = parse_confirmation(str(value or ""))
         if action == "save":
             return {"refl_confirm": "save"}

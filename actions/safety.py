@@ -11,6 +11,12 @@ from bot import safety
 from bot.parsing import normalise
 
 
+# Below this NLU confidence, an unsafe prediction without a keyword match that
+# interrupts a form is confirmed with the student first (their answer is kept).
+CONFIRM_BELOW = 0.9
+CLOSE_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
 class ActionSafety(CoachAction):
     show_privacy_notice = False
 
@@ -18,9 +24,14 @@ class ActionSafety(CoachAction):
         return "action_safety"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
-        text = normalise(latest_text(tracker))
+        confirmed = tracker.get_slot("awaiting") == "safety_confirmed"
+        text = normalise(tracker.get_slot("safety_candidate") if confirmed else latest_text(tracker))
         chose_button = text.startswith("/") or not text
         categories = tracker.latest_message.get("safety_categories") or ([] if chose_button else safety.detect(text))
+        loop = (tracker.active_loop or {}).get("name")
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0
+        if loop and not categories and not confirmed and confidence < CONFIRM_BELOW:
+            return self._confirm_first(dispatcher, tracker, text)
         dispatcher.utter_message(
             text="Wat vervelend dat je dit meemaakt. Goed dat je het vertelt: dit is niet oké, en het ligt niet aan jou."
         )
@@ -34,11 +45,24 @@ class ActionSafety(CoachAction):
             buttons=[{"title": "Ja, ik wil iets toevoegen", "payload": "/affirm"}, {"title": "Nee, nu niet", "payload": "/deny"}],
         )
         # Always closes any open form (the rules expect it): safety comes first.
-        return [
-            ActiveLoop(None),
-            SlotSet("requested_slot", None),
+        return CLOSE_FORM + [
+            SlotSet("safety_candidate", None),
             SlotSet("safety_report_id", float(report_id)),
             SlotSet("awaiting", "safety_details"),
+        ]
+
+    def _confirm_first(self, dispatcher, tracker, text: str) -> List[EventType]:
+        dispatcher.utter_message(
+            text="Ik wil zeker weten dat het goed met je gaat. Gebeurt er op je stage iets waardoor je je niet veilig of niet prettig voelt?",
+            buttons=[
+                {"title": "Ja, er is iets niet oké", "payload": "/affirm"},
+                {"title": "Nee, ga verder", "payload": "/deny"},
+            ],
+        )
+        return CLOSE_FORM + [
+            SlotSet("awaiting", "safety_confirm"),
+            SlotSet("safety_candidate", text),
+            SlotSet("safety_candidate_slot", tracker.get_slot("requested_slot")),
         ]
 
     def on_database_error(self, dispatcher, tracker) -> List[EventType]:
@@ -46,7 +70,7 @@ class ActionSafety(CoachAction):
         dispatcher.utter_message(
             text="Het lukte me niet om je melding op te slaan. Neem alsjeblieft zelf contact op met school; zij willen je helpen."
         )
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return list(CLOSE_FORM)
 
 
 class ActionSaveSafetyDetails(Action):

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from bot import content, migrate, reflections, users
 from bot.config import PROJECT_ROOT
 from bot.content_schema import ContentValidationError
@@ -156,4 +158,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except CliError as error:
         print(f"Fout: {error}", file=sys.stderr)
         return 2
+    except (OperationalError, ProgrammingError) as error:
+        # no schema yet, or the database is unreachable: say what to do, no traceback
+        print(
+            f"Fout: de database kan niet worden gebruikt ({error.orig}). "
+            "Controleer DATABASE_URL en draai eerst `python -m bot init-db`.",
+            file=sys.stderr,
+        )
+        return 3
     return 0

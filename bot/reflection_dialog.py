@@ -30,6 +30,14 @@ SHARE_LABELS = {
 }
 
 
+def share_choice(value: Any) -> str:
+    """The validated choice ('all', 'goal_mood', 'none'); private when unclear."""
+    text = str(value or "")
+    if text in reflections.SHARE_PRESETS:
+        return text
+    return parse_share(text) or "none"
+
+
 def answers_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
     answers = {field: slots.get(slot) for slot, field in SLOT_TO_FIELD.items()}
     answers["mood"] = parse_mood(str(slots.get("refl_mood") or "")) if slots.get("refl_mood") else None
@@ -37,8 +45,7 @@ def answers_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def shared_fields(slots: Mapping[str, Any]) -> List[str]:
-    choice = parse_share(str(slots.get("refl_share") or "")) or "none"
-    return list(reflections.SHARE_PRESETS[choice])
+    return list(reflections.SHARE_PRESETS[share_choice(slots.get("refl_share"))])
 
 
 def short(text: Any, limit: int = 60) -> str:
@@ -48,7 +55,7 @@ def short(text: Any, limit: int = 60) -> str:
 
 def summary_messages(slots: Mapping[str, Any]) -> List[str]:
     lines = [f"{label}: {short(slots.get(slot))}" for slot, label in SUMMARY_LABELS.items()]
-    choice = parse_share(str(slots.get("refl_share") or "")) or "none"
+    choice = share_choice(slots.get("refl_share"))
     first = "Dit heb je ingevuld:\n" + "\n".join(lines)
     return [first, f"Delen: {SHARE_LABELS[choice]}."]
 

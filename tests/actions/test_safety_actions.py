@@ -1,0 +1,74 @@
+import pytest
+
+from actions.answers import ActionHandleAffirm, ActionHandleDeny
+from actions.safety import ActionSafety, ActionSaveSafetyDetails
+from bot.safety import reports_for_coordinators
+from tests.actions.test_advice import slot_events
+from tests.conftest import texts
+
+CASES = {
+    "bullying": "ze pesten me elke dag op mijn stage",
+    "harassment": "mijn begeleider zit steeds aan me",
+    "discrimination": "mijn collega maakt racistische opmerkingen over mij",
+    "threat": "mijn baas dreigt me te slaan",
+    "injury": "ik heb me verbrand aan de machine en er was geen EHBO",
+    "inappropriate_contact": "mijn begeleider stuurt me 's nachts berichtjes op snapchat",
+    "self_harm": "ik wil er een eind aan maken",
+}
+
+
+@pytest.mark.parametrize("kind,text", CASES.items())
+async def test_each_kind_gets_help_and_a_school_only_report(kind, text, people, tracker_factory, dispatcher, domain):
+    tracker = tracker_factory("student-1", text, "report_unsafe")
+    events = await ActionSafety().run(dispatcher, tracker, domain)
+    joined = " ".join(texts(dispatcher))
+    assert "112" in joined and "stagecoördinator van school" in joined
+    assert "praktijkbegeleider en je stagebedrijf krijgen het niet te zien" in joined
+    assert ("0800-0113" in joined) == (kind == "self_harm")
+    reports = reports_for_coordinators()["reports"]
+    assert len(reports) == 1 and reports[0].message == text and reports[0].student_id is not None
+    assert slot_events(events)["awaiting"] == "safety_details"
+
+
+async def test_unsafe_during_form_closes_it(people, tracker_factory, dispatcher, domain):
+    tracker = tracker_factory("student-1", "ze pesten me", "report_unsafe", active_loop="reflection_form",
+                              extra={"intent": {"name": "report_unsafe", "confidence": 1.0}, "safety_categories": ["bullying"]})
+    events = await ActionSafety().run(dispatcher, tracker, domain)
+    assert events[0]["event"] == "active_loop" and events[0]["name"] is None
+
+
+async def test_unsure_model_only_prediction_in_a_form_is_confirmed_first(people, tracker_factory, dispatcher, domain):
+    text = "ik heb uit mezelf de handdoeken gevouwen"
+    tracker = tracker_factory("student-1", text, "report_unsafe", active_loop="reflection_form",
+                              slots={"requested_slot": "refl_initiative"},
+                              extra={"intent": {"name": "report_unsafe", "confidence": 0.8}})
+    events = await ActionSafety().run(dispatcher, tracker, domain)
+    assert "zeker weten" in texts(dispatcher)[0]
+    assert reports_for_coordinators()["reports"] == []
+    slots = slot_events(events)
+    deny = type(dispatcher)()
+    resumed = await ActionHandleDeny().run(deny, tracker_factory("student-1", "nee", "deny", slots={**slots, "privacy_notice_shown": True}), domain)
+    assert {"event": "slot", "timestamp": None, "name": "refl_initiative", "value": text} in resumed
+    assert resumed[-1]["name"] == "reflection_form"
+
+
+async def test_confirmed_unsure_prediction_is_reported(people, tracker_factory, dispatcher, domain):
+    slots = {"awaiting": "safety_confirmed", "safety_candidate": "er gebeurt iets raars met mijn baas", "privacy_notice_shown": True}
+    await ActionSafety().run(dispatcher, tracker_factory("student-1", "/affirm", "affirm", slots=slots), domain)
+    assert reports_for_coordinators()["reports"][0].message == "er gebeurt iets raars met mijn baas"
+
+
+async def test_details_are_added_to_the_report(people, tracker_factory, dispatcher, domain):
+    events = await ActionSafety().run(dispatcher, tracker_factory("student-1", "ik word gepest", "report_unsafe"), domain)
+    report_id = slot_events(events)["safety_report_id"]
+    tracker = tracker_factory("student-1", "sinds maandag", slots={"safety_report_id": report_id, "safety_details": "sinds maandag al"})
+    await ActionSaveSafetyDetails().run(dispatcher, tracker, domain)
+    assert reports_for_coordinators()["reports"][0].details == "sinds maandag al"
+
+
+async def test_details_cannot_be_added_from_another_conversation(people, tracker_factory, dispatcher, domain):
+    events = await ActionSafety().run(dispatcher, tracker_factory("student-1", "ik word gepest", "report_unsafe"), domain)
+    report_id = slot_events(events)["safety_report_id"]
+    other = tracker_factory("student-2", "x", slots={"safety_report_id": report_id, "safety_details": "ingebroken"})
+    await ActionSaveSafetyDetails().run(dispatcher, other, domain)
+    assert reports_for_coordinators()["reports"][0].details is None
