@@ -11,9 +11,9 @@ from bot import safety
 from bot.parsing import normalise
 
 
-# Below this NLU confidence, an unsafe prediction without a keyword match that
-# interrupts a form is confirmed with the student first (their answer is kept).
-CONFIRM_BELOW = 0.9
+# Answers inside a form are short stories, which the classifier easily mistakes
+# for unsafe reports. Without a keyword match it asks the student first; their
+# answer is kept either way, and a "yes" makes the report.
 CLOSE_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
@@ -29,8 +29,7 @@ class ActionSafety(CoachAction):
         chose_button = text.startswith("/") or not text
         categories = tracker.latest_message.get("safety_categories") or ([] if chose_button else safety.detect(text))
         loop = (tracker.active_loop or {}).get("name")
-        confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0
-        if loop and not categories and not confirmed and confidence < CONFIRM_BELOW:
+        if loop and not categories and not confirmed:
             return self._confirm_first(dispatcher, tracker, text)
         dispatcher.utter_message(
             text="Wat vervelend dat je dit meemaakt. Goed dat je het vertelt: dit is niet oké, en het ligt niet aan jou."

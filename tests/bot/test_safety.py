@@ -62,7 +62,7 @@ def test_help_lines_for_self_harm_include_113():
 def test_help_lines_without_self_harm_have_no_113_but_always_112(categories):
     lines = safety.help_lines(categories)
     text = "\n".join(lines)
-    assert "0800-0113" not in text and "113" not in text.replace("112", "")
+    assert "113" not in text
     assert lines[-1] == "Ben je nu in gevaar? Bel 112."
 
 

@@ -22,11 +22,21 @@ REFLECTION_ANSWERS = [
 ]
 
 
+def say_answer(chat, student: str, answer: str) -> list:
+    """An answer the classifier takes for an unsafe report is checked with the
+    student first; saying no keeps the answer and continues the form."""
+    replies = chat.texts(student, answer)
+    if any("zeker weten dat het goed met je gaat" in r for r in replies):
+        replies = chat.texts(student, "nee")
+        assert any("We gaan verder" in r for r in replies), replies
+    return replies
+
+
 def answer_reflection(chat, student: str, share: str = "alles delen") -> list:
     replies = chat.texts(student, "ik wil mijn weekreflectie invullen")
     assert any("Vraag 1 van 6" in r for r in replies), replies
     for number, answer in enumerate(REFLECTION_ANSWERS, start=2):
-        replies = chat.texts(student, answer)
+        replies = say_answer(chat, student, answer)
         expected = f"Vraag {number} van 6" if number <= 6 else "Hoe voelde"
         assert any(expected in r for r in replies), (answer, replies)
     replies = chat.texts(student, "4")
@@ -102,7 +112,7 @@ def test_second_reflection_in_a_week_updates_after_confirmation(chat, fresh_stud
     replies = chat.texts(fresh_student, "ja")
     assert any("Vraag 1 van 6" in r for r in replies), replies
     for answer in REFLECTION_ANSWERS:
-        chat.texts(fresh_student, answer + " (tweede keer)")
+        say_answer(chat, fresh_student, answer + " (tweede keer)")
     chat.texts(fresh_student, "5")
     chat.texts(fresh_student, "prive houden")
     replies = chat.texts(fresh_student, "opslaan")
