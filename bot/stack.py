@@ -49,6 +49,7 @@ class StackConfig:
                 "ACTION_ENDPOINT": f"http://127.0.0.1:{self.action_port}/webhook",
                 "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
                 "PORTAL_PORT": str(self.portal_port),
+                "PORTAL_ORIGINS": f"http://localhost:{self.portal_port},http://127.0.0.1:{self.portal_port}",
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",
