@@ -171,3 +171,23 @@ def test_bad_input_gets_an_answer(chat, fresh_student):
                  "How do I get a job after my internship?"]:
         replies = chat.say(fresh_student, text)
         assert replies, f"no answer for {text[:30]!r}"
+
+
+def test_cli_export_edit_import_is_live(chat, fresh_student, tmp_path):
+    """What a coordinator without the portal does: export, edit ask_proactive, import."""
+    import yaml
+
+    exported = tmp_path / "content.yml"
+    run = [sys.executable, "-m", "bot", "content"]
+    subprocess.run(run + ["export", str(exported)], check=True, capture_output=True)
+    doc = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    marker = f"Nieuwe tip over initiatief {time.time_ns()}."
+    for topic in doc["topics"]:
+        if topic["topic"] == "ask_proactive":
+            for entry in topic["entries"]:
+                entry["tips"][0] = marker
+    exported.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run(run + ["import", str(exported), "--author", "Els"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    replies = chat.texts(fresh_student, '/ask_proactive{"phase":"during"}')
+    assert any(marker in r for r in replies), replies
