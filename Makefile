@@ -5,18 +5,25 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_MODEL := build/spacy-nl
 MODEL := models/coach.tar.gz
+VENDOR_JS := bot/portal/static/vendor/socket.io.min.js
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
 .PHONY: setup train run test test-fast lint bench nlu-compare nlu-heldout validate clean
 
-setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg
+setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg $(VENDOR_JS)
 
 $(VENV)/.installed: requirements.txt constraints.txt scripts/setup_venv.sh
 	scripts/setup_venv.sh
 
 $(SPACY_MODEL)/config.cfg: scripts/build_spacy_model.py $(VENV)/.installed
 	$(PY) scripts/build_spacy_model.py $(SPACY_MODEL)
+
+# The chat page's socket.io client, from the npm registry at build time (no CDN).
+$(VENDOR_JS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts --silent
+	mkdir -p $(dir $(VENDOR_JS))
+	cp frontend/node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR_JS)
 
 # Rasa skips training itself when the fingerprint of config, domain and data is unchanged.
 train: setup

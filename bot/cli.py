@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from bot import content, migrate, reflections, users
+from bot import content, migrate, passwords, reflections, users
 from bot.config import PROJECT_ROOT
 from bot.content_schema import ContentValidationError
 from bot.weeks import parse_iso_week
@@ -41,6 +41,32 @@ def cmd_users_import(args) -> None:
     except users.UserImportError as error:
         raise CliError("Niets geïmporteerd:\n" + "\n".join(error.errors))
     print(f"Gebruikers: {counts['created']} nieuw, {counts['updated']} bijgewerkt.")
+
+
+def _read_new_password(use_stdin: bool) -> str:
+    if use_stdin:
+        # one line; only the line break is removed (spaces may be part of the password)
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Nieuw wachtwoord (minstens %d tekens): " % passwords.MIN_LENGTH)
+    second = getpass.getpass("Typ het wachtwoord nog een keer: ")
+    if first != second:
+        raise CliError("De twee wachtwoorden zijn niet gelijk. Er is niets veranderd.")
+    return first
+
+
+def cmd_users_set_password(args) -> None:
+    if not passwords.user_exists(args.external_id):
+        raise CliError(f"Geen gebruiker met id '{args.external_id}'.")
+    password = _read_new_password(args.stdin)
+    try:
+        passwords.set_password(args.external_id, password)
+    except passwords.PasswordError as error:
+        raise CliError(f"{error} Er is niets veranderd.")
+    except LookupError:
+        raise CliError(f"Geen gebruiker met id '{args.external_id}'.")
+    print(f"Het wachtwoord van {args.external_id} is ingesteld.")
 
 
 def _import_content(paths: List[Path], author: str) -> None:
@@ -120,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = users_sub.add_parser("import", help="import users from CSV (" + ",".join(users.HEADER) + ")")
     p.add_argument("file")
     p.set_defaults(func=cmd_users_import)
+    p = users_sub.add_parser(
+        "set-password",
+        help=f"set the portal password of a user (asked twice; at least {passwords.MIN_LENGTH} characters)",
+    )
+    p.add_argument("external_id")
+    p.add_argument("--stdin", action="store_true", help="read the password from one line of standard input (scripts)")
+    p.set_defaults(func=cmd_users_set_password)
 
     content_parser = sub.add_parser("content", help="advice content")
     content_sub = content_parser.add_subparsers(dest="content_command", required=True)

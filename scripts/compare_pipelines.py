@@ -244,21 +244,29 @@ def read_metrics(report_dir: Path) -> Dict[str, Any]:
     }
 
 
-def evaluate_pipeline(name: str, args: argparse.Namespace) -> Dict[str, Any]:
-    cfg = PIPELINE_DIR / f"{name}.yml"
-    cfg_rel = str(cfg.relative_to(ROOT))
-    pdir = OUT_DIR / name
-    key = {
+def inputs_key(cfg: Path, folds: Optional[int]) -> Dict[str, Any]:
+    """Fingerprint of everything a result depends on (for --reuse and consistency)."""
+    return {
         "config_sha": file_sha(cfg),
         "train_data_sha": data_sha(TRAIN_DATA),
         "heldout_data_sha": data_sha(HELDOUT_DATA),
         "safety_patterns_sha": file_sha(ROOT / "data" / "safety" / "patterns.yml"),
-        "folds": None if args.skip_cv else args.folds,
+        "folds": folds,
     }
+
+
+def evaluate_pipeline(name: str, args: argparse.Namespace) -> Dict[str, Any]:
+    cfg = PIPELINE_DIR / f"{name}.yml"
+    cfg_rel = str(cfg.relative_to(ROOT))
+    pdir = OUT_DIR / name
+    key = inputs_key(cfg, None if args.skip_cv else args.folds)
     result_file = pdir / "result.json"
     if args.reuse and result_file.exists():
         old = json.loads(result_file.read_text(encoding="utf-8"))
-        if old.get("key") == key:
+        old_key = dict(old.get("key") or {})
+        same_inputs = {k: v for k, v in old_key.items() if k != "folds"} == {
+            k: v for k, v in key.items() if k != "folds"}
+        if same_inputs and (args.skip_cv or old_key.get("folds") == args.folds):
             print(f"  re-using {result_file.relative_to(ROOT)}", flush=True)
             return old
     env = base_env()
@@ -326,6 +334,10 @@ def evaluate_pipeline(name: str, args: argparse.Namespace) -> Dict[str, Any]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    if inputs_key(cfg, key["folds"]) != key:
+        # data/config edited while this pipeline ran: its numbers mix two versions
+        result["inputs_changed_during_run"] = True
+        print(f"  WARNING: inputs of {name} changed while it ran; re-run it", file=sys.stderr, flush=True)
     result["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     result_file.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     return result
@@ -403,6 +415,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "host": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "options": {"folds": args.folds, "skip_cv": args.skip_cv, "cv_seed": CV_SEED},
         "cv_same_folds_for_all": len(folds_shas) <= 1,
+        "same_data_for_all": len({(r["key"]["train_data_sha"], r["key"]["heldout_data_sha"])
+                                  for r in results}) <= 1
+        and not any(r.get("inputs_changed_during_run") for r in results),
         "pipelines": {r["pipeline"]: r for r in results},
         "failures": failures,
     }
