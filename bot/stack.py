@@ -100,8 +100,8 @@ class Stack:
                 str(self.config.credentials),
                 "--port",
                 str(self.config.rasa_port),
-                "--cors",
-                f"http://localhost:{self.config.portal_port}",
+                # No --cors: the chat channel checks origins itself (PORTAL_ORIGINS);
+                # Sanic's CORS would add a second Access-Control-Allow-Origin header.
             ],
         )
 

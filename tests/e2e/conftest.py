@@ -67,7 +67,7 @@ def stack(tmp_path_factory):
         database_url=database_url,
         tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
         log_dir=workdir / "logs",
-        with_portal=False,
+        with_portal=True,
     )
     running = Stack(cfg)
     try:

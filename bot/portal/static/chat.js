@@ -64,7 +64,7 @@
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", "Antwoordknoppen");
       buttons.forEach(function (button) {
-        var b = el("button", "button button-secondary", button.title);
+        var b = el("button", "button secondary", button.title);
         b.type = "button";
         b.addEventListener("click", function () {
           group.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
