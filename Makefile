@@ -9,7 +9,7 @@ VENDOR_JS := bot/portal/static/vendor/socket.io.min.js
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup train run test test-fast lint bench nlu-compare nlu-heldout validate clean
+.PHONY: setup train run test test-fast lint nlu-compare nlu-heldout validate clean
 
 setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg $(VENDOR_JS)
 
@@ -53,9 +53,6 @@ nlu-heldout: train
 
 nlu-compare: setup
 	$(PY) scripts/compare_pipelines.py
-
-bench: train
-	$(PY) scripts/bench.py
 
 clean:
 	rm -rf $(VENV) build models results .rasa var
