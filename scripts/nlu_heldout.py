@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set from measurements (README, "NLU quality"): a drop below these is a regression.
-MIN_MACRO_F1 = 0.60
-MIN_UNSAFE_RECALL = 0.87
+MIN_MACRO_F1 = 0.72
+MIN_UNSAFE_RECALL = 0.95
 
 
 def main() -> int:
