@@ -61,6 +61,7 @@ class ActionCoach(CoachAction):
             first_name=profile.first_name if profile else None,
             company=profile.company if profile else None,
             related_labels=labels,
+            student_text=text if intent in COACHING_TOPICS else None,
         ):
             send(dispatcher, message)
         analytics.record_topic(topic)

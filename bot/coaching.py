@@ -7,6 +7,8 @@ from typing import Dict, List, Optional
 from bot.content import Advice
 
 MAX_MESSAGE_CHARS = 400
+MIRROR_WORDS = (3, 16)
+MIRROR_CHARS = 110
 
 
 @dataclass
@@ -38,12 +40,25 @@ def _split_tips(tips: List[str]) -> List[str]:
     return messages
 
 
+def mirror_line(student_text: Optional[str]) -> Optional[str]:
+    """Echoes a short typed question back, so the student feels heard; None for
+    button payloads, one-word messages and long stories."""
+    text = " ".join((student_text or "").split()).rstrip(" ?!.")
+    if not text or text.startswith("/") or len(text) > MIRROR_CHARS:
+        return None
+    words = len(text.split())
+    if not MIRROR_WORDS[0] <= words <= MIRROR_WORDS[1]:
+        return None
+    return f"Je vraagt: “{text}”."
+
+
 def compose_advice(
     advice: Advice,
     turn: int,
     first_name: Optional[str] = None,
     company: Optional[str] = None,
     related_labels: Optional[Dict[str, str]] = None,
+    student_text: Optional[str] = None,
 ) -> List[ChatMessage]:
     """Acknowledge, tips, why, and the micro-goal offer; varies with `turn`.
 
@@ -53,7 +68,9 @@ def compose_advice(
     acknowledge = advice.acknowledge[turn % len(advice.acknowledge)]
     shift = turn % len(advice.tips)
     tips = list(advice.tips[shift:] + advice.tips[:shift])
-    messages = [ChatMessage(fill(acknowledge, first_name, company))]
+    opening = fill(acknowledge, first_name, company)
+    mirror = mirror_line(student_text)
+    messages = [ChatMessage(f"{mirror}\n{opening}" if mirror else opening)]
     intro = "Een paar tips:" if turn % 2 == 0 else "Dit kun je proberen:"
     tip_messages = _split_tips([fill(t, first_name, company) for t in tips])
     if len(intro) + 1 + len(tip_messages[0]) <= MAX_MESSAGE_CHARS:

@@ -166,3 +166,22 @@ def test_related_offer():
 def test_any_turn_number_works(turn):
     messages = compose_advice(advice(), turn)
     assert len(messages) == 4
+
+
+def test_mirror_echoes_a_short_typed_question():
+    from bot.coaching import mirror_line
+
+    assert mirror_line("hoe laat ik zien dat ik initiatief neem?") == "Je vraagt: “hoe laat ik zien dat ik initiatief neem”."
+    assert mirror_line("/ask_proactive") is None
+    assert mirror_line("feedback") is None
+    assert mirror_line("woord " * 40) is None
+
+
+def test_compose_starts_with_the_mirror_then_the_acknowledgement(seeded_content):
+    from bot import content
+    from bot.coaching import compose_advice
+
+    advice = content.get_advice("ask_feedback", "during", "BOL")
+    first = compose_advice(advice, 0, student_text="ik kreeg harde kritiek van mijn baas")[0].text
+    assert first.startswith("Je vraagt: “ik kreeg harde kritiek van mijn baas”.\n")
+    assert first.endswith(advice.acknowledge[0]) and len(first) <= 400

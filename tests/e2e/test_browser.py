@@ -111,7 +111,7 @@ def test_supervisor_reads_shared_not_private_and_replies(browser, portal):
 def test_coordinator_edit_is_live_for_the_student(browser, portal):
     page = login(browser, portal, "coord-1")
     page.goto(f"{portal}/coordinator/content/ask_feedback/during/any")
-    marker = f"Vraag na elke dienst één tip {int(time.time())}."
+    marker = f"Vraag na elke dienst om één tip (bijgewerkt om {time.strftime('%H:%M:%S')})."
     page.fill("#f-micro_goal", marker)
     page.get_by_role("button", name="Publiceren", exact=True).click()
     page.wait_for_load_state("networkidle")
