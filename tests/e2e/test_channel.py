@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 
 import jwt
 import pytest
@@ -48,18 +49,21 @@ def user_texts(stack, sender_id):
 
 
 async def test_sender_comes_from_token_not_from_client(stack):
+    marker = f"ik ben het echt {uuid.uuid4().hex[:6]}"
     client, received = await open_client(stack, mint_chat_token("student-1"))
     try:
         await client.emit("session_request", {"session_id": "student-2"})
-        await client.emit("user_uttered", {"message": "hoi, ik ben het echt", "session_id": "student-2"})
+        await client.emit("user_uttered", {"message": "/greet", "session_id": "student-2"})
         await wait_for(received, 2)
+        await client.emit("user_uttered", {"message": marker, "session_id": "student-2"})
+        await wait_for(received, len(received) + 1)
     finally:
         await client.disconnect()
     texts = " ".join(m.get("text", "") for m in received)
     assert "Hoi Sanne" in texts, texts  # student-1's own profile
-    assert "Mo" not in texts
-    assert "hoi, ik ben het echt" in user_texts(stack, "student-1")
-    assert "hoi, ik ben het echt" not in user_texts(stack, "student-2")
+    assert "Hoi Mo" not in texts
+    assert marker in user_texts(stack, "student-1")
+    assert marker not in user_texts(stack, "student-2")
 
 
 async def test_other_student_does_not_receive_the_reply(stack):
