@@ -75,7 +75,7 @@ def test_student_chats_and_history_survives_reload(browser, portal):
     wait_for_bot(page, "Waar sta je nu")
     page.get_by_role("button", name="Tijdens mijn stage").click()
     wait_for_bot(page, "Waarom werkt dit?")
-    page.screenshot(path=str(SHOTS / "student-chat.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "student-chat.png"))
     page.reload()
     page.wait_for_selector(".chat-student")
     assert any("initiatief" in t for t in page.locator(".chat-student .chat-text").all_inner_texts())
