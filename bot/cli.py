@@ -12,7 +12,7 @@ from typing import List, Optional
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot import content, migrate, passwords, reflections, users
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, ConfigurationError
 from bot.content_schema import ContentValidationError
 from bot.weeks import parse_iso_week
 
@@ -135,6 +135,79 @@ def cmd_token(args) -> None:
     print(mint_chat_token(args.student_id, args.minutes))
 
 
+RETENTION_LABELS = (
+    ("reflections", "reflecties"),
+    ("supervisor_comments", "reacties van begeleiders"),
+    ("read_receipts", "leesbevestigingen"),
+    ("goals", "doelen"),
+    ("chat_events", "chatgebeurtenissen (trackerstore)"),
+    ("unanswered_questions", "onbeantwoorde vragen"),
+    ("topic_requests", "gevraagde onderwerpen"),
+    ("safety_reports", "afgesloten veiligheidsmeldingen"),
+)
+
+
+def _tracker_error(error) -> CliError:
+    return CliError(
+        f"de trackerstore kan niet worden gebruikt ({error}). Controleer TRACKER_STORE_URL en "
+        "voer het commando opnieuw uit (het is veilig om het te herhalen)."
+    )
+
+
+def cmd_retention_run(args) -> None:
+    from bot import retention, tracker_data
+
+    try:
+        counts = retention.run_retention()
+    except tracker_data.TrackerStoreError as error:
+        raise _tracker_error(error)
+    print("Bewaartermijnen toegepast. Verwijderd:")
+    for key, label in RETENTION_LABELS:
+        print(f"  {label}: {counts.get(key, 0)}")
+    if counts.get("note"):
+        print("Let op: de trackerstore heeft nog geen tabel 'events'; daar is niets verwijderd.")
+
+
+def cmd_students_export(args) -> None:
+    from bot import student_data, tracker_data
+
+    try:
+        data = student_data.export_student_data(args.external_id)
+    except student_data.UnknownStudent:
+        raise CliError(f"Geen student met id '{args.external_id}'.")
+    except tracker_data.TrackerStoreError as error:
+        raise _tracker_error(error)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Gegevens van {args.external_id} geëxporteerd naar {args.output}.")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_students_delete(args) -> None:
+    from bot import student_data, tracker_data
+
+    if not args.yes:
+        raise CliError(
+            f"Dit verwijdert alle gegevens van student '{args.external_id}' definitief. "
+            "Voeg --yes toe om te bevestigen. Er is niets verwijderd."
+        )
+    try:
+        counts = student_data.delete_student_data(args.external_id)
+    except student_data.UnknownStudent:
+        raise CliError(f"Geen student met id '{args.external_id}'. Er is niets verwijderd.")
+    except tracker_data.TrackerStoreError as error:
+        raise _tracker_error(error)
+    print(
+        f"Gegevens van {args.external_id} verwijderd: {counts['reflections']} reflecties, "
+        f"{counts['goals']} doelen, {counts['supervisor_comments']} reacties, "
+        f"{counts['read_receipts']} leesbevestigingen, {counts['chat_events']} chatgebeurtenissen. "
+        f"Het account is gedeactiveerd. {counts['safety_reports_kept']} veiligheidsmelding(en) "
+        "blijven bewaard (zorgplicht school)."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Stagecoach beheer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +250,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="file to write instead of standard output")
     p.set_defaults(func=cmd_reflections_export)
 
+    ret_parser = sub.add_parser("retention", help="delete data older than the retention periods")
+    ret_sub = ret_parser.add_subparsers(dest="retention_command", required=True)
+    ret_sub.add_parser("run", help="apply the retention periods now (run daily)").set_defaults(
+        func=cmd_retention_run
+    )
+
+    stud_parser = sub.add_parser("students", help="a student's data: export (right of access), delete")
+    stud_sub = stud_parser.add_subparsers(dest="students_command", required=True)
+    p = stud_sub.add_parser("export", help="all data of one student as JSON")
+    p.add_argument("external_id")
+    p.add_argument("--output", help="file to write instead of standard output")
+    p.set_defaults(func=cmd_students_export)
+    p = stud_sub.add_parser("delete", help="delete a student's data and deactivate the account")
+    p.add_argument("external_id")
+    p.add_argument("--yes", action="store_true", help="confirm the deletion")
+    p.set_defaults(func=cmd_students_delete)
+
     p = sub.add_parser("token", help="print a signed chat token for a student (development, tests)")
     p.add_argument("student_id")
     p.add_argument("--minutes", type=int)
@@ -190,6 +280,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.func(args)
     except CliError as error:
         print(f"Fout: {error}", file=sys.stderr)
+        return 2
+    except ConfigurationError as error:
+        print(f"Fout in de configuratie: {error}", file=sys.stderr)
         return 2
     except (OperationalError, ProgrammingError) as error:
         # no schema yet, or the database is unreachable: say what to do, no traceback

@@ -34,6 +34,10 @@ class Settings:
     school_contact: str
     school_confidant: str
     chat_token_minutes: int
+    retention_reflection_days: int = 400
+    retention_chat_days: int = 30
+    retention_analytics_days: int = 365
+    retention_safety_days: int = 730
 
     @property
     def is_production(self) -> bool:
@@ -42,6 +46,19 @@ class Settings:
 
 def _default_sqlite(name: str) -> str:
     return f"sqlite:///{VAR_DIR / name}"
+
+
+def _positive_days(name: str, default: int) -> int:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number of days, got {raw!r}")
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be greater than 0, got {value}")
+    return value
 
 
 def _load() -> Settings:
@@ -60,6 +77,10 @@ def _load() -> Settings:
         school_confidant=env("SCHOOL_CONFIDANT")
         or "de vertrouwenspersoon van je school",
         chat_token_minutes=int(env("CHAT_TOKEN_MINUTES") or 30),
+        retention_reflection_days=_positive_days("RETENTION_REFLECTION_DAYS", 400),
+        retention_chat_days=_positive_days("RETENTION_CHAT_DAYS", 30),
+        retention_analytics_days=_positive_days("RETENTION_ANALYTICS_DAYS", 365),
+        retention_safety_days=_positive_days("RETENTION_SAFETY_DAYS", 730),
     )
     if settings.is_production:
         _refuse_unsafe_production(settings)
