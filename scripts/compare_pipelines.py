@@ -246,13 +246,15 @@ def read_metrics(report_dir: Path) -> Dict[str, Any]:
 
 def inputs_key(cfg: Path, folds: Optional[int]) -> Dict[str, Any]:
     """Fingerprint of everything a result depends on (for --reuse and consistency)."""
-    return {
+    key = {
         "config_sha": file_sha(cfg),
         "train_data_sha": data_sha(TRAIN_DATA),
         "heldout_data_sha": data_sha(HELDOUT_DATA),
-        "safety_patterns_sha": file_sha(ROOT / "data" / "safety" / "patterns.yml"),
         "folds": folds,
     }
+    if "SafetyNetClassifier" in cfg.read_text(encoding="utf-8"):
+        key["safety_patterns_sha"] = file_sha(ROOT / "data" / "safety" / "patterns.yml")
+    return key
 
 
 def evaluate_pipeline(name: str, args: argparse.Namespace) -> Dict[str, Any]:
