@@ -9,7 +9,7 @@ VENDOR_JS := bot/portal/static/vendor/socket.io.min.js
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup train run test test-fast lint nlu-compare nlu-heldout validate clean
+.PHONY: setup train run test test-fast lint nlu-compare nlu-heldout validate clean bench
 
 setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg $(VENDOR_JS)
 
@@ -53,6 +53,24 @@ nlu-heldout: train
 
 nlu-compare: setup
 	$(PY) scripts/compare_pipelines.py
+
+# Measured speed of the real stack (and a trivial Rasa baseline) on free ports:
+# var/bench/latest.json + latest.md. BENCH_SKIP_NLU=1 skips the slow cross-validation.
+bench: setup
+	$(PY) -m scripts.bench
+
+# Known vulnerabilities in the pinned set (constraints.txt) with pip-audit, from its own
+# venv under build/ (not .venv). Reviewed exceptions: security/pip-audit-known.txt.
+.PHONY: audit
+audit:
+	scripts/audit_dependencies.sh
+
+# Load, fault and scale-out tests on whole stacks of real processes (tests/slow; the
+# PostgreSQL/Redis parts skip when those servers are absent). Kept out of `make test`
+# (pytest.ini deselects the `slow` marker) because they add ~10-20 minutes.
+.PHONY: test-slow
+test-slow: train
+	$(PY) -m pytest tests/slow -m slow --durations=0 -rP
 
 clean:
 	rm -rf $(VENV) build models results .rasa var

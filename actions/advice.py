@@ -5,10 +5,10 @@ from typing import List, Optional, Text
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.base import CoachAction, latest_intent, latest_text, send
+from actions.base import CoachAction, latest_intent, latest_text, refused_as_too_long, send
 from bot import analytics, content
 from bot.coaching import compose_advice
-from bot.parsing import leerweg_from_text, phase_from_text
+from bot.parsing import known_leerweg, known_phase, leerweg_from_text, phase_from_text
 from bot.topics import COACHING_TOPICS, PHASE_LABELS
 
 
@@ -21,6 +21,8 @@ class ActionCoach(CoachAction):
         return "action_coach"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
+        if refused_as_too_long(dispatcher, tracker):
+            return [SlotSet("pending_topic", None)]
         intent = latest_intent(tracker).get("name")
         text = latest_text(tracker)
         topic = intent if intent in COACHING_TOPICS else tracker.get_slot("pending_topic")
@@ -30,15 +32,15 @@ class ActionCoach(CoachAction):
             return []
         profile = self.profile(tracker)
         phase = (
-            _entity(tracker, "phase")
-            or tracker.get_slot("phase")
+            known_phase(_entity(tracker, "phase"))
+            or known_phase(tracker.get_slot("phase"))
             or (profile.phase if profile else None)
             or (phase_from_text(text) if intent == "inform" else None)
         )
         leerweg = (
             (profile.leerweg if profile else None)
-            or _entity(tracker, "leerweg")
-            or tracker.get_slot("leerweg")
+            or known_leerweg(_entity(tracker, "leerweg"))
+            or known_leerweg(tracker.get_slot("leerweg"))
             or leerweg_from_text(text)
         )
         variants = content.published_variants(topic)

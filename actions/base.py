@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bot.parsing import MAX_MESSAGE_CHARS
 from bot.profile import StudentProfile, load_profile
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,21 @@ def latest_text(tracker: Tracker) -> str:
 
 def latest_intent(tracker: Tracker) -> Dict[str, Any]:
     return tracker.latest_message.get("intent") or {}
+
+
+TOO_LONG = (
+    "Je bericht is erg lang. Kun je het korter maken (maximaal %d tekens) of in een paar stukjes sturen?"
+    % MAX_MESSAGE_CHARS
+)
+
+
+def refused_as_too_long(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answers an oversized message with a friendly Dutch request to shorten it
+    (never used by the safety action: an unsafe report is always taken)."""
+    if len(latest_text(tracker)) <= MAX_MESSAGE_CHARS:
+        return False
+    dispatcher.utter_message(text=TOO_LONG)
+    return True
 
 
 class CoachAction(Action, abc.ABC):

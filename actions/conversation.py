@@ -5,7 +5,7 @@ from typing import List, Text
 
 from rasa_sdk.events import EventType
 
-from actions.base import CoachAction, latest_intent, latest_text
+from actions.base import CoachAction, latest_intent, latest_text, refused_as_too_long
 from bot import analytics
 from bot.parsing import mentions_internship
 
@@ -22,6 +22,8 @@ class ActionMood(CoachAction):
         return "action_mood"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
+        if refused_as_too_long(dispatcher, tracker):
+            return []
         if latest_intent(tracker).get("name") == "mood_good":
             dispatcher.utter_message(response="utter_mood_good")
             return []
@@ -44,6 +46,8 @@ class ActionFallback(CoachAction):
         return "action_fallback"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
+        if refused_as_too_long(dispatcher, tracker):
+            return []
         text = latest_text(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
         best = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
@@ -66,6 +70,8 @@ class ActionOutOfScope(CoachAction):
         return "action_out_of_scope"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
+        if refused_as_too_long(dispatcher, tracker):
+            return []
         text = latest_text(tracker)
         if mentions_internship(text):
             intent = latest_intent(tracker)

@@ -54,7 +54,11 @@ class ActionPrivacy(CoachAction):
             "Wat je mij vraagt, wordt zonder je naam gebruikt om de coach te verbeteren."
         )
         dispatcher.utter_message(
-            text="Je kunt je reflecties zelf verwijderen. Wil je dat?",
+            text="Op de pagina 'Mijn gegevens' in het portaal zie je wie jouw gedeelde reflecties heeft gelezen, "
+            "en kun je al je gegevens downloaden of je account laten verwijderen."
+        )
+        dispatcher.utter_message(
+            text="Je kunt je reflecties ook hier zelf verwijderen. Wil je dat?",
             buttons=DELETE_BUTTONS,
         )
         return []

@@ -99,7 +99,9 @@ class ValidateReflectionForm(FormValidationAction):
                 text="Kun je iets meer vertellen? Een paar zinnen is genoeg, bijvoorbeeld wat je deed en hoe het ging."
             )
             return {slot: None, "refl_invalid_count": float(self._tries(tracker) + 1)}
-        return {slot: text or "(geen antwoord)", "refl_invalid_count": 0.0}
+        # after the nudges: keep what the student wrote, but never a button payload ("/affirm")
+        kept = text if problem != "empty" else "(geen antwoord)"
+        return {slot: kept, "refl_invalid_count": 0.0}
 
     def validate_refl_went_well(self, value, dispatcher, tracker, domain: DomainDict):
         return self._open_answer("refl_went_well", value, dispatcher, tracker)

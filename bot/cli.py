@@ -5,6 +5,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from bot import content, migrate, passwords, reflections, users
 from bot.config import PROJECT_ROOT, ConfigurationError
 from bot.content_schema import ContentValidationError
+from bot.crypto import DecryptionError
 from bot.weeks import parse_iso_week
 
 SEED_CONTENT_DIR = PROJECT_ROOT / "data" / "content"
@@ -144,6 +146,7 @@ RETENTION_LABELS = (
     ("unanswered_questions", "onbeantwoorde vragen"),
     ("topic_requests", "gevraagde onderwerpen"),
     ("safety_reports", "afgesloten veiligheidsmeldingen"),
+    ("audit_events", "regels uit het auditlog"),
 )
 
 
@@ -169,7 +172,7 @@ def cmd_retention_run(args) -> None:
 
 
 def cmd_students_export(args) -> None:
-    from bot import student_data, tracker_data
+    from bot import audit, student_data, tracker_data
 
     try:
         data = student_data.export_student_data(args.external_id)
@@ -177,6 +180,7 @@ def cmd_students_export(args) -> None:
         raise CliError(f"Geen student met id '{args.external_id}'.")
     except tracker_data.TrackerStoreError as error:
         raise _tracker_error(error)
+    audit.record("student.export", audit.Actor.cli(), student_external_id=args.external_id)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -186,7 +190,7 @@ def cmd_students_export(args) -> None:
 
 
 def cmd_students_delete(args) -> None:
-    from bot import student_data, tracker_data
+    from bot import audit, student_data, tracker_data
 
     if not args.yes:
         raise CliError(
@@ -199,6 +203,7 @@ def cmd_students_delete(args) -> None:
         raise CliError(f"Geen student met id '{args.external_id}'. Er is niets verwijderd.")
     except tracker_data.TrackerStoreError as error:
         raise _tracker_error(error)
+    audit.record("student.delete", audit.Actor.cli(), student_external_id=args.external_id)
     print(
         f"Gegevens van {args.external_id} verwijderd: {counts['reflections']} reflecties, "
         f"{counts['goals']} doelen, {counts['supervisor_comments']} reacties, "
@@ -206,6 +211,145 @@ def cmd_students_delete(args) -> None:
         f"Het account is gedeactiveerd. {counts['safety_reports_kept']} veiligheidsmelding(en) "
         "blijven bewaard (zorgplicht school)."
     )
+
+
+KEY_STATE_LABELS = (
+    ("primary", "met de eerste sleutel"),
+    ("older_key", "met een oudere sleutel"),
+    ("plaintext", "nog niet versleuteld"),
+    ("unreadable", "MET GEEN ENKELE SLEUTEL TE LEZEN"),
+)
+
+
+def cmd_keys_generate(args) -> None:
+    from bot import crypto
+
+    print(crypto.generate_key())
+
+
+def _key_reports(write: bool):
+    from bot import keys, tracker_data
+    from bot.config import get_settings
+
+    settings = get_settings()
+    progress = (lambda line: print("  " + line, flush=True)) if write else None
+    try:
+        if write:
+            return keys.rotate(settings.database_url, settings.tracker_store_url, progress=progress)
+        return keys.check(settings.database_url, settings.tracker_store_url)
+    except tracker_data.TrackerStoreError as error:
+        raise _tracker_error(error)
+
+
+def _print_key_reports(reports) -> int:
+    unreadable = 0
+    for report in reports:
+        states = ", ".join(f"{report.states[k]} {label}" for k, label in KEY_STATE_LABELS if report.states.get(k))
+        line = f"  {report.label}: {report.values} waarden" + (f" ({states})" if states else "")
+        if report.rewritten:
+            line += f"; {report.rewritten} opnieuw versleuteld"
+        if report.conflicts:
+            line += f"; {report.conflicts} overgeslagen (zelfde tekst bestaat al)"
+        print(line)
+        unreadable += report.unreadable
+    return unreadable
+
+
+def _unreadable_error(count: int) -> CliError:
+    return CliError(
+        f"{count} waarde(n) kunnen met geen enkele sleutel in DATA_ENCRYPTION_KEYS worden gelezen. "
+        "Zet de sleutel terug waarmee ze zijn versleuteld (achteraan in de lijst) en probeer het opnieuw. "
+        "/ Some values cannot be decrypted with any configured key."
+    )
+
+
+def cmd_keys_check(args) -> None:
+    print("Versleuteling van de gegevens:")
+    unreadable = _print_key_reports(_key_reports(write=False))
+    if unreadable:
+        raise _unreadable_error(unreadable)
+    print("Alles is te lezen met de ingestelde sleutels.")
+
+
+def cmd_keys_rotate(args) -> None:
+    print("Opnieuw versleutelen met de eerste sleutel in DATA_ENCRYPTION_KEYS...")
+    reports = _key_reports(write=True)
+    print("Klaar:")
+    unreadable = _print_key_reports(reports)
+    if unreadable:
+        raise _unreadable_error(unreadable)
+    print("Alles staat nu onder de eerste sleutel. Oudere sleutels mag je nu uit DATA_ENCRYPTION_KEYS halen.")
+
+
+def _backup_error(error) -> CliError:
+    return CliError(str(error))
+
+
+def cmd_backup_create(args) -> None:
+    from bot import backup
+    from bot.config import get_settings
+
+    settings = get_settings()
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise CliError(f"{args.file} bestaat al. Kies een nieuwe naam of gebruik --force.")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        # owner-only, like the key file: encrypted, but still nobody else's business
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            counts = backup.create_backup(
+                handle, settings.database_url, None if args.no_tracker else settings.tracker_store_url
+            )
+        partial.replace(target)
+    except backup.BackupError as error:
+        partial.unlink(missing_ok=True)
+        raise _backup_error(error)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    print(f"Versleutelde back-up geschreven naar {args.file}: {sum(counts.values())} rijen in {len(counts)} tabellen.")
+
+
+def cmd_backup_restore(args) -> None:
+    from bot import backup
+    from bot.config import get_settings
+
+    settings = get_settings()
+    source = Path(args.file)
+    if not source.is_file():
+        raise CliError(f"Bestand niet gevonden: {args.file}")
+    try:
+        with open(source, "rb") as handle:
+            counts = backup.restore_backup(
+                handle, settings.database_url, None if args.no_tracker else settings.tracker_store_url
+            )
+    except backup.BackupError as error:
+        raise _backup_error(error)
+    print(f"Back-up hersteld: {sum(counts.values())} rijen in {len(counts)} tabellen.")
+    for key in sorted(counts):
+        print(f"  {key}: {counts[key]}")
+
+
+def cmd_backup_encrypt(args) -> None:
+    from bot import backup
+
+    try:
+        backup.encrypt_stream(sys.stdin.buffer, sys.stdout.buffer)
+    except backup.BackupError as error:
+        raise _backup_error(error)
+
+
+def cmd_backup_decrypt(args) -> None:
+    from bot import backup
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise CliError(f"Bestand niet gevonden: {args.file}")
+    try:
+        with open(source, "rb") as handle:
+            backup.decrypt_stream(handle, sys.stdout.buffer)
+    except backup.BackupError as error:
+        raise _backup_error(error)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,6 +411,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="confirm the deletion")
     p.set_defaults(func=cmd_students_delete)
 
+    keys_parser = sub.add_parser("keys", help="data encryption keys (DATA_ENCRYPTION_KEYS)")
+    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("generate", help="print a new random key").set_defaults(func=cmd_keys_generate)
+    keys_sub.add_parser("check", help="count values per key; fails when a value cannot be read").set_defaults(
+        func=cmd_keys_check
+    )
+    keys_sub.add_parser(
+        "rotate", help="re-encrypt everything with the first key (in batches, safe to repeat)"
+    ).set_defaults(func=cmd_keys_rotate)
+
+    backup_parser = sub.add_parser("backup", help="encrypted backups (BACKUP_ENCRYPTION_KEY)")
+    backup_sub = backup_parser.add_subparsers(dest="backup_command", required=True)
+    p = backup_sub.add_parser("create", help="encrypted dump of the app database and the tracker store")
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--no-tracker", action="store_true", help="leave out the tracker store (chats)")
+    p.set_defaults(func=cmd_backup_create)
+    p = backup_sub.add_parser("restore", help="restore a backup into an empty database and tracker store")
+    p.add_argument("file")
+    p.add_argument("--no-tracker", action="store_true", help="do not restore the tracker store (chats)")
+    p.set_defaults(func=cmd_backup_restore)
+    backup_sub.add_parser(
+        "encrypt", help="encrypt standard input to standard output (e.g. pg_dump -Fc | ...)"
+    ).set_defaults(func=cmd_backup_encrypt)
+    p = backup_sub.add_parser("decrypt", help="decrypt FILE to standard output (e.g. ... | pg_restore)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup_decrypt)
+
     p = sub.add_parser("token", help="print a signed chat token for a student (development, tests)")
     p.add_argument("student_id")
     p.add_argument("--minutes", type=int)
@@ -283,6 +455,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     except ConfigurationError as error:
         print(f"Fout in de configuratie: {error}", file=sys.stderr)
+        return 2
+    except DecryptionError as error:
+        print(f"Fout: {error}", file=sys.stderr)
         return 2
     except (OperationalError, ProgrammingError) as error:
         # no schema yet, or the database is unreachable: say what to do, no traceback

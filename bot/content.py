@@ -234,6 +234,33 @@ def import_documents(documents: Iterable[Tuple[str, object]], author: str) -> Di
     return counts
 
 
+class _ContentLoader(yaml.SafeLoader):
+    """safe_load without aliases (no "billion laughs") and without duplicate keys
+    (PyYAML would silently keep the last one)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _ContentYAMLError(event.start_mark, "verwijzingen (*naam) zijn niet toegestaan; schrijf de tekst uit")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                raise _ContentYAMLError(key_node.start_mark, f"het veld '{key[:40]}' staat er twee keer in")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _ContentYAMLError(yaml.YAMLError):
+    def __init__(self, mark, problem: str):
+        super().__init__(problem)
+        self.problem_mark = mark
+        self.problem = problem
+
+
 def load_yaml_documents(path: Path) -> List[Tuple[str, object]]:
     """Reads a file with one topic document, or a list/bundle of them."""
     try:
@@ -241,11 +268,12 @@ def load_yaml_documents(path: Path) -> List[Tuple[str, object]]:
     except UnicodeDecodeError as error:
         raise ContentValidationError([f"{path.name}: het bestand is geen UTF-8 tekst ({error.reason})."])
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yaml.load(text, Loader=_ContentLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (regel {mark.line + 1})" if mark else ""
-        raise ContentValidationError([f"{path.name}: geen geldige YAML{where}."])
+        reason = f": {error.problem}" if isinstance(error, _ContentYAMLError) else ""
+        raise ContentValidationError([f"{path.name}: geen geldige YAML{where}{reason}."])
     if isinstance(loaded, dict) and "topics" in loaded and set(loaded) <= {"version", "topics"}:
         loaded = loaded["topics"]
     if isinstance(loaded, list):

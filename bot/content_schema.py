@@ -4,6 +4,7 @@ Pure functions, no I/O. Messages are Dutch: coordinators read them.
 """
 from __future__ import annotations
 
+import reprlib
 import string
 from typing import Any, Dict, List
 
@@ -14,6 +15,18 @@ ENTRY_KEYS = {"phase", "leerweg", "acknowledge", "tips", "why", "micro_goal", "r
 BODY_KEYS = ("acknowledge", "tips", "why", "micro_goal", "related")
 LIMITS = {"label": 30, "acknowledge": 200, "tips": 300, "why": 350, "micro_goal": 160}
 COUNTS = {"acknowledge": (1, 5), "tips": (2, 4), "related": (0, 2)}
+
+
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxdict, _SHOW.maxstring, _SHOW.maxother = 2, 4, 4, 60, 60
+
+
+def shown(value: Any) -> str:
+    """A short, bounded rendering of any value for an error message (a YAML value can
+    be a huge string or a deeply nested structure)."""
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:57] + "..."
+    return _SHOW.repr(value)
 
 
 class ContentValidationError(ValueError):
@@ -64,7 +77,7 @@ def _check_list(errors: List[str], where: str, field: str, value: Any) -> None:
     for index, item in enumerate(value, start=1):
         if field == "related":
             if item not in COACHING_TOPICS:
-                errors.append(f"{where}: 'related' noemt onbekend onderwerp '{item}'.")
+                errors.append(f"{where}: 'related' noemt onbekend onderwerp '{shown(item)}'.")
         else:
             _check_text(errors, where, f"{field} nr. {index}", item)
 
@@ -85,7 +98,7 @@ def validate_entry(entry: Any, where: str) -> List[str]:
     if not isinstance(entry, dict):
         return [f"{where}: moet een blok met velden zijn."]
     errors: List[str] = []
-    unknown = sorted(set(entry) - ENTRY_KEYS)
+    unknown = sorted(shown(key) for key in set(entry) - ENTRY_KEYS)
     if unknown:
         errors.append(f"{where}: onbekende velden {unknown}.")
     if entry.get("phase") not in CONTENT_PHASES:
@@ -103,8 +116,9 @@ def validate_document(doc: Any, source: str) -> List[str]:
     errors: List[str] = []
     topic = doc.get("topic")
     if topic not in COACHING_TOPICS:
-        errors.append(f"{source}: onbekend onderwerp '{topic}'.")
-    unknown = sorted(set(doc) - {"topic", "label", "entries"})
+        errors.append(f"{source}: onbekend onderwerp '{shown(topic)}'.")
+        topic = shown(topic)
+    unknown = sorted(shown(key) for key in set(doc) - {"topic", "label", "entries"})
     if unknown:
         errors.append(f"{source}: onbekende velden {unknown}.")
     _check_text(errors, f"{source} ({topic})", "label", doc.get("label"))
@@ -116,7 +130,7 @@ def validate_document(doc: Any, source: str) -> List[str]:
     for number, entry in enumerate(entries, start=1):
         where = f"{source} ({topic}, blok {number})"
         errors.extend(validate_entry(entry, where))
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("phase", "leerweg")):
             key = (entry.get("phase"), entry.get("leerweg"))
             if key in seen:
                 errors.append(f"{where}: phase/leerweg {key} staat er twee keer in.")

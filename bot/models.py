@@ -21,6 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+# A student's own words (and words about them) are encrypted at rest (bot/crypto.py).
+from bot.crypto import DeterministicEncryptedText, EncryptedText
+
 Base = declarative_base()
 
 ROLES = ("student", "supervisor", "coordinator")
@@ -84,11 +87,11 @@ class Reflection(Base):
     id = Column(Integer, primary_key=True)
     student_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     iso_week = Column(String(8), nullable=False)
-    went_well = Column(Text)
-    difficult = Column(Text)
-    feedback = Column(Text)
-    initiative = Column(Text)
-    next_goal = Column(Text)
+    went_well = Column(EncryptedText)
+    difficult = Column(EncryptedText)
+    feedback = Column(EncryptedText)
+    initiative = Column(EncryptedText)
+    next_goal = Column(EncryptedText)
     mood = Column(Integer)
     # comma-separated names of the answers the student chose to share
     shared_fields = Column(String(200), nullable=False, default="")
@@ -112,10 +115,11 @@ class Goal(Base):
 
     id = Column(Integer, primary_key=True)
     student_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    text = Column(Text, nullable=False)
+    # deterministic: looked up with == and part of uq_goal_once_per_week
+    text = Column(DeterministicEncryptedText, nullable=False)
     source = Column(String(40), nullable=False)  # "reflection" or a topic intent name
     iso_week = Column(String(8), nullable=False)  # the week the goal is for
-    outcome = Column(Text)
+    outcome = Column(EncryptedText)
     outcome_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -128,7 +132,7 @@ class SupervisorComment(Base):
     id = Column(Integer, primary_key=True)
     reflection_id = Column(Integer, ForeignKey("reflections.id", ondelete="CASCADE"), nullable=False, index=True)
     supervisor_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    text = Column(Text, nullable=False)
+    text = Column(EncryptedText, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
 
@@ -201,10 +205,10 @@ class SafetyReport(Base):
     student_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     conversation_id = Column(String(128))
     categories = Column(String(200), nullable=False, default="")
-    message = Column(Text, nullable=False)
-    details = Column(Text)
+    message = Column(EncryptedText, nullable=False)
+    details = Column(EncryptedText)
     status = Column(String(16), nullable=False, default="new")
-    coordinator_note = Column(Text)
+    coordinator_note = Column(EncryptedText)
     handled_by = Column(String(200))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -214,13 +218,34 @@ class SafetyReport(Base):
     )
 
 
+class AuditEvent(Base):
+    """Who did what with a student's data, and when (see bot/audit.py).
+
+    Never holds the content of a reflection or report: only ids, weeks and, for a
+    data request, its date and a short reason. actor_user_id is NULL when an
+    operator ran a command on the server (actor_label then says e.g. "cli").
+    """
+
+    __tablename__ = "audit_events"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    actor_user_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label = Column(String(200), nullable=False)
+    actor_role = Column(String(16), nullable=False)
+    action = Column(String(40), nullable=False)
+    student_user_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    detail = Column(Text)  # JSON object with ids/weeks only, see bot.audit.DETAIL_KEYS
+
+
 class UnansweredQuestion(Base):
     """What the assistant could not answer, stored without the student's identity."""
 
     __tablename__ = "unanswered_questions"
 
     id = Column(Integer, primary_key=True)
-    text = Column(Text, nullable=False)
+    # deterministic: the coordinators' view groups equal questions (GROUP BY text)
+    text = Column(DeterministicEncryptedText, nullable=False)
     predicted_intent = Column(String(60))
     confidence = Column(Float)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

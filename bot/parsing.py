@@ -5,7 +5,12 @@ import re
 import unicodedata
 from typing import Optional, Tuple
 
+from bot.topics import PHASES
+
 MAX_ANSWER_CHARS = 1500
+# The portal chat refuses longer messages (bot/channels.py); other channels (the
+# development REST channel) get the same limit in the answering actions.
+MAX_MESSAGE_CHARS = 5000
 MIN_ANSWER_WORDS = 3
 
 _PHASE_WORDS = (
@@ -53,6 +58,20 @@ def phase_from_text(text: str) -> Optional[str]:
         if re.search(pattern, lowered):
             return phase
     return None
+
+
+def known_phase(value: object) -> Optional[str]:
+    """A phase from an entity or slot value. A "/inform{...}" payload typed by a
+    student can carry any JSON value (a list, an object, markup); only a known
+    phase, or text that names one, is used."""
+    if not isinstance(value, str):
+        return None
+    return value if value in PHASES else phase_from_text(value[:200])
+
+
+def known_leerweg(value: object) -> Optional[str]:
+    """BOL or BBL from an entity or slot value; anything else is ignored."""
+    return leerweg_from_text(value[:200]) if isinstance(value, str) else None
 
 
 def leerweg_from_text(text: str) -> Optional[str]:

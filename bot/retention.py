@@ -8,6 +8,7 @@ Periods (days, environment variables, see docs/privacy.md):
   RETENTION_CHAT_DAYS        Rasa tracker store events (chat messages, slots)
   RETENTION_ANALYTICS_DAYS   anonymous unanswered questions and topic requests
   RETENTION_SAFETY_DAYS      closed safety reports (by last change)
+  RETENTION_AUDIT_DAYS       audit log rows (bot.audit; by their time)
 
 Idempotent: a second run with the same `now` deletes nothing more. One
 transaction for the application database, one for the tracker store.
@@ -19,7 +20,7 @@ from typing import Dict, Optional
 
 from sqlalchemy import delete, select
 
-from bot import tracker_data
+from bot import audit, tracker_data
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.models import (
@@ -49,6 +50,7 @@ def run_retention(now: Optional[dt.datetime] = None) -> Dict[str, object]:
     chat_cutoff = now - dt.timedelta(days=settings.retention_chat_days)
     analytics_cutoff = now - dt.timedelta(days=settings.retention_analytics_days)
     safety_cutoff = now - dt.timedelta(days=settings.retention_safety_days)
+    audit_cutoff = now - dt.timedelta(days=settings.retention_audit_days)
 
     result: Dict[str, object] = {}
     with session_scope() as session:
@@ -86,6 +88,7 @@ def run_retention(now: Optional[dt.datetime] = None) -> Dict[str, object]:
             .where(SafetyReport.status == "closed", SafetyReport.updated_at < safety_cutoff)
             .execution_options(synchronize_session=False)
         ).rowcount
+        result["audit_events"] = audit.prune(session, audit_cutoff)
 
     chat_cutoff_ts = chat_cutoff.replace(tzinfo=dt.timezone.utc).timestamp()
     deleted = tracker_data.delete_before(settings.tracker_store_url, chat_cutoff_ts)

@@ -16,11 +16,17 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bot.config import PROJECT_ROOT, VAR_DIR, get_settings
 
 VENV_BIN = Path(sys.executable).parent
+# Rasa calls the action server over pooled keep-alive connections (aiohttp keeps an
+# idle connection for 15 s); Sanic closes idle ones after 5 s. Under load Rasa then
+# writes into a connection the action server has just closed ("Can not write
+# request body"), the action fails and the student's turn is lost (seen in
+# tests/slow/test_load.py). The server must keep connections longer than the client.
+ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "75"}
 
 
 @dataclass
@@ -37,6 +43,9 @@ class StackConfig:
     log_dir: Path = VAR_DIR / "logs"
     with_portal: bool = True
     extra_env: Dict[str, str] = field(default_factory=dict)
+    # How the action server is launched; the stack appends `--actions actions --port N`.
+    # Tests may put a wrapper module in front (e.g. one that moves the calendar).
+    actions_launcher: List[str] = field(default_factory=lambda: [sys.executable, "-m", "rasa_sdk"])
 
     def environment(self) -> Dict[str, str]:
         settings = get_settings()
@@ -53,6 +62,8 @@ class StackConfig:
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",
+                # Sanic (Rasa, actions) refuses larger request bodies with 413 (its default: 100 MB)
+                "SANIC_REQUEST_MAX_SIZE": str(settings.rasa_request_max_bytes),
             }
         )
         env.update(self.extra_env)
@@ -64,31 +75,41 @@ def portal_available() -> bool:
 
 
 class Stack:
+    """The processes of one deployment. Several Rasa replicas can run side by side
+    (`start_rasa(name, port)`), each under its own name, log file and port."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: Dict[str, subprocess.Popen] = {}
+        self.rasa_ports: Dict[str, int] = {}
+        self._starters: Dict[str, Callable[[], None]] = {}
 
-    def _spawn(self, name: str, command: List[str]) -> None:
+    def _spawn(self, name: str, command: List[str], env: Optional[Dict[str, str]] = None) -> None:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.config.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=self.config.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.config.log_dir / f"{name}.log", "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env={**self.config.environment(), **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def start_actions(self) -> None:
+        self._starters["actions"] = self.start_actions
         self._spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.config.action_port)],
+            [*self.config.actions_launcher, "--actions", "actions", "--port", str(self.config.action_port)],
+            {name: value for name, value in ACTION_SERVER_ENV.items() if name not in os.environ},
         )
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, name: str = "rasa", port: Optional[int] = None) -> None:
+        port = port or self.config.rasa_port
+        self.rasa_ports[name] = port
+        self._starters[name] = lambda: self.start_rasa(name, port)
         self._spawn(
-            "rasa",
+            name,
             [
                 str(VENV_BIN / "rasa"),
                 "run",
@@ -99,13 +120,14 @@ class Stack:
                 "--credentials",
                 str(self.config.credentials),
                 "--port",
-                str(self.config.rasa_port),
+                str(port),
                 # No --cors: the chat channel checks origins itself (PORTAL_ORIGINS);
                 # Sanic's CORS would add a second Access-Control-Allow-Origin header.
             ],
         )
 
     def start_portal(self) -> None:
+        self._starters["portal"] = self.start_portal
         self._spawn("portal", [sys.executable, "-m", "bot.portal", "--port", str(self.config.portal_port)])
 
     def start(self, timeout: float = 180) -> None:
@@ -116,10 +138,9 @@ class Stack:
         self.wait_ready(timeout)
 
     def urls(self) -> Dict[str, str]:
-        urls = {
-            "actions": f"http://127.0.0.1:{self.config.action_port}/health",
-            "rasa": f"http://127.0.0.1:{self.config.rasa_port}/",
-        }
+        urls = {"actions": f"http://127.0.0.1:{self.config.action_port}/health"}
+        for name, port in (self.rasa_ports or {"rasa": self.config.rasa_port}).items():
+            urls[name] = f"http://127.0.0.1:{port}/"
         if "portal" in self.processes:
             urls["portal"] = f"http://127.0.0.1:{self.config.portal_port}/health"
         return urls
@@ -156,6 +177,19 @@ class Stack:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(15)
+
+    def restart_process(self, name: str, kill: bool = False, timeout: float = 180) -> None:
+        """Stops one process (SIGKILL when `kill`, else SIGTERM), starts it again
+        the way it was first started and waits until it answers."""
+        if name not in self._starters:
+            raise KeyError(f"{name} was never started by this stack")
+        (self.kill_process if kill else self.stop_process)(name)
+        self._starters[name]()
+        self.wait_ready(timeout, [name])
+
+    def log_text(self, name: str) -> str:
+        path = self.config.log_dir / f"{name}.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         for name in list(self.processes):

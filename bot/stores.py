@@ -8,14 +8,53 @@ from typing import Any, Optional, Text
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot import crypto
 from bot.config import get_settings
+
+
+def _encrypt_event_data(_mapper, _connection, target) -> None:
+    if target.data is not None and not crypto.is_encrypted(target.data):
+        target.data = crypto.encrypt_text(target.data)
+
+
+def _decrypt_event_data(target, *_args) -> None:
+    raw = target.__dict__.get("data")
+    if raw is not None:
+        # committed value: the decrypted text never counts as a change to write back
+        set_committed_value(target, "data", crypto.decrypt_text(raw))
+
+
+def _decrypt_refreshed_event_data(target, _context, attrs) -> None:
+    if attrs is None or "data" in attrs:
+        _decrypt_event_data(target)
+
+
+def install_event_encryption(event_class=SQLTrackerStore.SQLEvent) -> None:
+    """Encrypt Rasa's `events.data` (each event as JSON, including the student's
+    text and slot values) with the data keys: ORM hooks on Rasa's own mapped class,
+    so no Rasa code is copied. Rasa writes events only through `session.add` and
+    reads them only as ORM objects (`SQLTrackerStore.save` / `_retrieve`). Our raw
+    readers decrypt with `bot.crypto.decrypt_text`. Idempotent."""
+    hooks = (
+        ("before_insert", _encrypt_event_data),
+        ("before_update", _encrypt_event_data),
+        ("load", _decrypt_event_data),
+        ("refresh", _decrypt_refreshed_event_data),
+    )
+    for name, hook in hooks:
+        if not event.contains(event_class, name, hook):
+            event.listen(event_class, name, hook)
 
 
 class UrlSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, host: Optional[Text] = None, event_broker=None, **kwargs: Any) -> None:
         kwargs.pop("url", None)
+        crypto.keyring()  # fail at start-up, not at the first message, when no key is usable
+        install_event_encryption()
         url = make_url(host or get_settings().tracker_store_url)
         dialect = url.get_backend_name()
         if dialect == "sqlite":
@@ -34,6 +73,23 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             **kwargs,
         )
+        self._check_key_fits()
+
+    def _check_key_fits(self) -> None:
+        """Refuse to start with keys that cannot read the newest stored event, instead
+        of failing on every conversation later (crypto.DecryptionError says which
+        variable to fix)."""
+        table = self.SQLEvent.__table__
+        newest_encrypted = (
+            select(table.c.data)
+            .where(table.c.data.like(crypto.RANDOM_PREFIX + "%"))
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            newest = connection.execute(newest_encrypted).scalar()
+        if newest is not None:
+            crypto.decrypt_text(newest)
 
 
 class UrlLockStore(LockStore):

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy import delete, select
 
-from bot import tracker_data
+from bot import audit, tracker_data
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.models import (
@@ -153,6 +153,9 @@ def export_student_data(external_id: str) -> Dict[str, object]:
             "goals": goals,
             "safety_reports": safety_reports,
         }
+        student_id = student.id
+
+    data["access_log"] = audit.export_rows(student_id)  # who read, exported or deleted what, and when
 
     chat = tracker_data.messages(get_settings().tracker_store_url, external_id) or []
     data["chat_messages"] = [
@@ -193,6 +196,7 @@ def delete_student_data(external_id: str) -> Dict[str, int]:
         counts["safety_reports_kept"] = len(
             session.execute(select(SafetyReport.id).where(SafetyReport.student_id == student.id)).all()
         )
+        audit.minimise_for_student(session, student.id)  # rows stay, without weeks/ids
         student.active = False
         student.password_hash = None
         student.name = DELETED_NAME

@@ -1,12 +1,22 @@
-"""Short-lived signed chat tokens: the only source of a chat user's identity."""
+"""Short-lived signed chat tokens: the only source of a chat user's identity.
+
+A token proves who it was minted for and until when (CHAT_TOKEN_MINUTES, 30 by
+default). Because a leaked token stays valid until it expires, the chat channel
+also asks `chat_account_is_active` at connect time (and again now and then on an
+open connection): a student who was deactivated or deleted since the token was
+minted is refused.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Optional
 
 import jwt
+from sqlalchemy import select
 
 from bot.config import get_settings
+from bot.db import session_scope
+from bot.models import User
 
 ALGORITHM = "HS256"
 AUDIENCE = "stagecoach-chat"
@@ -46,3 +56,15 @@ def verify_chat_token(token: str) -> str:
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("token has no subject")
     return subject
+
+
+def chat_account_is_active(external_id: str) -> bool:
+    """True when `external_id` is an active student in the app database.
+
+    Database errors propagate: the caller decides whether to fail closed.
+    """
+    query = select(User.id).where(
+        User.external_id == external_id, User.role == "student", User.active.is_(True)
+    )
+    with session_scope() as session:
+        return session.execute(query).first() is not None

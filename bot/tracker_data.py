@@ -2,7 +2,8 @@
 data export and deletion.
 
 Rasa owns the table (columns id, sender_id, type_name, timestamp, data, ...);
-`timestamp` is a unix time (float). Every function here uses one transaction and
+`timestamp` is a unix time (float); `data` is encrypted (bot.stores, bot.crypto):
+read it through `event_data`. Every function here uses one transaction and
 treats a missing `events` table (Rasa has not stored anything yet) as "no data".
 """
 from __future__ import annotations
@@ -14,9 +15,24 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import crypto
 from bot.db import build_engine
 
 TABLE = "events"
+
+
+def event_data(raw) -> dict:
+    """One stored event as a dict: decrypts `events.data` (legacy plaintext rows are
+    read as they are) and parses its JSON; {} for damaged JSON. A value no key can
+    decrypt raises crypto.DecryptionError, never an empty event."""
+    text_value = crypto.decrypt_text(raw)
+    if not text_value:
+        return {}
+    try:
+        data = json.loads(text_value)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class TrackerStoreError(RuntimeError):
@@ -31,6 +47,8 @@ def _with_engine(url: str, work):
             if not inspect(connection).has_table(TABLE):
                 return None
             return work(connection)
+    except crypto.DecryptionError:
+        raise  # a key problem, not a tracker-store problem: its own message names the key
     except SQLAlchemyError as error:
         raise TrackerStoreError(f"{error.__class__.__name__}: {getattr(error, 'orig', error)}") from error
     finally:
@@ -80,10 +98,7 @@ def messages(url: str, sender_id: str) -> Optional[List[Dict[str, object]]]:
         ).all()
         result = []
         for type_name, timestamp, raw in rows:
-            try:
-                data = json.loads(raw) if isinstance(raw, (str, bytes)) else (raw or {})
-            except ValueError:
-                data = {}
+            data = event_data(raw)
             result.append(
                 {
                     "from": "student" if type_name == "user" else "assistant",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -49,11 +50,14 @@ def parse_csv(data: bytes) -> List[Row]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # newline="": the csv module handles \r\n, \n and old \r line ends itself
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise UserImportError(["Het bestand is leeg."])
+    except csv.Error as error:
+        raise UserImportError([f"Regel 1: onleesbare CSV ({error})."])
     if header != HEADER:
         raise UserImportError([f"Regel 1: de kopregel moet zijn: {','.join(HEADER)}"])
     rows: List[Row] = []
@@ -88,6 +92,9 @@ def _check_rows(rows: List[Row], known_supervisors: set) -> List[str]:
         seen.setdefault(r.external_id, r.line)
         if not r.name or len(r.name) > 200:
             errors.append(f"{where}: naam ontbreekt of is langer dan 200 tekens.")
+        for label, value in (("naam", r.name), ("bedrijfsnaam", r.company), ("e-mailadres", r.email)):
+            if _has_control_characters(value):
+                errors.append(f"{where}: {label} bevat onzichtbare tekens (zoals een tab of regeleinde).")
         if r.email and (not EMAIL.match(r.email) or len(r.email) > 254):
             errors.append(f"{where}: e-mailadres '{r.email}' is ongeldig.")
         if len(r.company) > 200:
@@ -101,6 +108,10 @@ def _check_rows(rows: List[Row], known_supervisors: set) -> List[str]:
         elif r.supervisor_external_id or r.leerweg:
             errors.append(f"{where}: supervisor_external_id en leerweg horen alleen bij studenten.")
     return errors
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
 def import_rows(rows: List[Row]) -> Dict[str, int]:

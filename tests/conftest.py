@@ -22,6 +22,22 @@ def use_database(url: str) -> None:
     db.reset_engine()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_encryption_key():
+    """One data key for the whole run (the test process and the stacks it starts,
+    which inherit the environment), so tests never write a key file into var/."""
+    from cryptography.fernet import Fernet
+
+    previous = os.environ.get("DATA_ENCRYPTION_KEYS")
+    if not previous:
+        os.environ["DATA_ENCRYPTION_KEYS"] = Fernet.generate_key().decode("ascii")
+        config.reset_settings()
+    yield os.environ["DATA_ENCRYPTION_KEYS"]
+    if not previous:
+        os.environ.pop("DATA_ENCRYPTION_KEYS", None)
+        config.reset_settings()
+
+
 @pytest.fixture
 def database(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"

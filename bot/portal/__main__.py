@@ -33,6 +33,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         port=args.port,
         threads=args.threads,
         ident="stagecoach",  # X-Forwarded-* is handled in the app (PORTAL_PROXY_COUNT)
+        # waitress buffers a whole body before the app sees it (its default: up to 1 GB);
+        # up to this size the app answers 413 with the Dutch page, above it waitress does
+        max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
     )
     return 0
 

@@ -5,7 +5,6 @@ portal only reads it, always filtered on the logged-in student's own sender id.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Dict, List, Optional
@@ -14,7 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config import ConfigurationError
+from bot.crypto import DecryptionError
 from bot.db import build_engine
+from bot.tracker_data import event_data
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ _engines: Dict[str, Engine] = {}
 
 # The chat page opens a new session with this payload; it is not the student's words.
 AUTOMATIC_OPENER = "/greet"
+
+crypto_errors = (DecryptionError, ConfigurationError)
 
 QUERY = text(
     "SELECT type_name, data FROM events "
@@ -56,14 +60,12 @@ def _buttons(data: dict) -> List[Dict[str, str]]:
 
 
 def to_messages(rows) -> List[Dict[str, object]]:
-    """Oldest first. A button click is stored as its payload ("/affirm", "4"); it is
-    shown as the title of the button the student clicked."""
+    """Oldest first; rows are (type_name, event dict). A button click is stored as its
+    payload ("/affirm", "4"); it is shown as the title of the button the student clicked."""
     messages: List[Dict[str, object]] = []
     last_buttons: List[Dict[str, str]] = []
-    for type_name, raw in rows:
-        try:
-            data = json.loads(raw) if isinstance(raw, (str, bytes)) else (raw or {})
-        except ValueError:
+    for type_name, data in rows:
+        if not data:
             continue
         text_value = data.get("text") or ""
         timestamp = data.get("timestamp")
@@ -88,10 +90,14 @@ def recent_messages(tracker_store_url: str, sender_id: str, limit: int = 50) -> 
     try:
         with _engine(tracker_store_url).connect() as connection:
             rows = connection.execute(QUERY, {"sender": sender_id, "rows": limit * 3}).all()
+        events = [(type_name, event_data(raw)) for type_name, raw in rows]  # decrypts
+    except crypto_errors as error:
+        logger.error("chat history not readable: %s", error)
+        return None
     except SQLAlchemyError as error:
         message = str(error).lower()
         if "events" in message and ("no such table" in message or "does not exist" in message):
             return []  # Rasa has not stored any conversation yet
         logger.warning("tracker store not readable: %s", error.__class__.__name__)
         return None
-    return to_messages(reversed(rows))[-limit:]
+    return to_messages(reversed(events))[-limit:]

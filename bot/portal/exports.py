@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import unicodedata
-from typing import Dict, List
+from typing import Dict, List, Mapping
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
@@ -106,3 +107,27 @@ def log_pdf(intern_name: str, company: str, records: List[Dict[str, object]]) ->
             story.append(_paragraph(_answer(name, record["answers"]), styles["BodyText"]))
     doc.build(story)
     return buffer.getvalue()
+
+
+# A student's data export (bot.student_data) as a file a person can read: the data
+# keeps its English keys (the same as `python -m bot students export`), and the
+# "uitleg" block at the top says in Dutch what each part is.
+STUDENT_DATA_EXPLANATION = {
+    "over_dit_bestand": "Dit zijn alle gegevens die Stagecoach over jou bewaart. "
+    "Alle tijden zijn in UTC: tel er in de winter 1 uur en in de zomer 2 uur bij voor de Nederlandse tijd.",
+    "profile": "Je account: je nummer, naam, e-mail en of je een wachtwoord hebt.",
+    "internship": "Je stage: het bedrijf, BOL of BBL, de data en je praktijkbegeleider.",
+    "reflections": "Je weekreflecties met al je antwoorden. Bij shared_with_supervisor staat wat je "
+    "praktijkbegeleider mocht lezen. Ook de reacties van je begeleider en wanneer die het las.",
+    "goals": "Je doelen per week en hoe het ging.",
+    "safety_reports": "Meldingen over een onveilige situatie. Alleen de coördinatoren van school lezen die.",
+    "access_log": "Wie je gegevens bekeek, downloadde of verwijderde, en wanneer.",
+    "chat_messages": "Je berichten in de chat en de antwoorden van de coach.",
+    "antwoorden": dict(FIELD_LABELS),
+}
+
+
+def student_data_json(data: Mapping[str, object]) -> bytes:
+    """UTF-8 JSON, indented, with the Dutch explanation first."""
+    body = {"uitleg": STUDENT_DATA_EXPLANATION, **data}
+    return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -79,6 +79,7 @@ async def test_privacy_explanation_names_who_sees_what(people, tracker_factory, 
     await ActionPrivacy().run(dispatcher, tracker_factory("student-1", "wie leest dit", "ask_privacy"), domain)
     joined = " ".join(texts(dispatcher))
     assert "praktijkbegeleider ziet alleen" in joined and "stagecoördinator" in joined
+    assert "Mijn gegevens" in joined, "points to the portal page with the access log, export and deletion"
 
 
 async def test_fallback_records_question_without_identity(database, tracker_factory, dispatcher, domain):

@@ -35,7 +35,8 @@ class TrackerStoreFile:
         finally:
             store.engine.dispose()
 
-    def rows(self, sender_id: str = None):
+    def raw_rows(self, sender_id: str = None):
+        """The rows as stored (`data` encrypted)."""
         from sqlalchemy import text
 
         from bot.db import build_engine
@@ -51,6 +52,17 @@ class TrackerStoreFile:
                 ).all()
         finally:
             engine.dispose()
+
+    def rows(self, sender_id: str = None):
+        """The rows with `data` decrypted (bot.crypto.decrypt_text)."""
+        from collections import namedtuple
+
+        from bot.crypto import decrypt_text
+
+        event_row = namedtuple("EventRow", "sender_id type_name timestamp data")
+        return [
+            event_row(r.sender_id, r.type_name, r.timestamp, decrypt_text(r.data)) for r in self.raw_rows(sender_id)
+        ]
 
 
 @pytest.fixture

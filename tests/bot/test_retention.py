@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bot import cli, config, reflections
+from bot import audit, cli, config, reflections
 from bot.db import session_scope
 from bot.models import (
+    AuditEvent,
     Goal,
     ReadReceipt,
     Reflection,
@@ -77,6 +78,13 @@ def data(people, tracker_store):
         ],
     )
     tracker_store.save("student-2", [("user", "heel oud", NOW - dt.timedelta(days=100))])
+    with session_scope() as session:
+        student = _user_id(session, "student-1")
+    for days in (731, 729):  # RETENTION_AUDIT_DAYS defaults to 730
+        audit.record(
+            "reflection.read", audit.Actor(None, "operator", f"{days} dagen"), student_user_id=student,
+            at=NOW - dt.timedelta(days=days),
+        )
     return {"old": old_id, "new": new_id}
 
 
@@ -88,6 +96,7 @@ EXPECTED_FIRST_RUN = {
     "unanswered_questions": 1,
     "topic_requests": 1,
     "safety_reports": 1,
+    "audit_events": 1,
     "chat_events": 3,
 }
 
@@ -107,6 +116,7 @@ def test_old_data_disappears_recent_data_stays(data, tracker_store):
             "oud open",
             "recent gesloten",
         ]
+        assert [e.actor_label for e in session.execute(select(AuditEvent)).scalars()] == ["729 dagen"]
     remaining = tracker_store.rows()
     assert [(r.sender_id, r.type_name) for r in remaining] == [("student-1", "user"), ("student-1", "bot")]
     assert all("nieuw" in r.data for r in remaining)
@@ -141,10 +151,29 @@ def test_defaults():
     assert settings["retention_chat_days"].default == 30
     assert settings["retention_analytics_days"].default == 365
     assert settings["retention_safety_days"].default == 730
+    assert settings["retention_audit_days"].default == 730
+
+
+def test_audit_period_comes_from_the_environment(data, monkeypatch):
+    monkeypatch.setenv("RETENTION_AUDIT_DAYS", "3000")
+    config.reset_settings()
+    assert run_retention(now=NOW)["audit_events"] == 0
+    assert _count(AuditEvent) == 2
+    monkeypatch.setenv("RETENTION_AUDIT_DAYS", "100")
+    config.reset_settings()
+    assert run_retention(now=NOW)["audit_events"] == 2
+    assert _count(AuditEvent) == 0
 
 
 @pytest.mark.parametrize(
-    "name", ["RETENTION_REFLECTION_DAYS", "RETENTION_CHAT_DAYS", "RETENTION_ANALYTICS_DAYS", "RETENTION_SAFETY_DAYS"]
+    "name",
+    [
+        "RETENTION_REFLECTION_DAYS",
+        "RETENTION_CHAT_DAYS",
+        "RETENTION_ANALYTICS_DAYS",
+        "RETENTION_SAFETY_DAYS",
+        "RETENTION_AUDIT_DAYS",
+    ],
 )
 @pytest.mark.parametrize("value", ["0", "-5", "dertig", "1.5"])
 def test_invalid_periods_are_refused(monkeypatch, name, value):
@@ -169,6 +198,7 @@ def test_cli_retention_run_prints_dutch_counts(data, capsys):
     out = capsys.readouterr().out
     assert "Bewaartermijnen toegepast" in out
     assert "reflecties:" in out and "chatgebeurtenissen" in out
+    assert "regels uit het auditlog:" in out
 
 
 def test_cli_retention_run_with_a_bad_setting_exits_2(people, tracker_store, monkeypatch, capsys):

@@ -7,7 +7,14 @@ import jwt
 import pytest
 
 from bot import config
-from bot.tokens import ALGORITHM, AUDIENCE, InvalidToken, mint_chat_token, verify_chat_token
+from bot.tokens import (
+    ALGORITHM,
+    AUDIENCE,
+    InvalidToken,
+    chat_account_is_active,
+    mint_chat_token,
+    verify_chat_token,
+)
 
 SECRET = "test-secret-for-chat-tokens-0123456789abcdef"
 
@@ -120,3 +127,37 @@ def test_tampered_payload_is_refused():
 def test_garbage(garbage):
     with pytest.raises(InvalidToken):
         verify_chat_token(garbage)
+
+
+def test_default_lifetime_is_short():
+    decoded = jwt.decode(mint_chat_token("s"), SECRET, algorithms=[ALGORITHM], audience=AUDIENCE)
+    assert decoded["exp"] - decoded["iat"] == 30 * 60
+
+
+def _set_active(external_id, active):
+    from sqlalchemy import select
+
+    from bot.db import session_scope
+    from bot.models import User
+
+    with session_scope() as session:
+        session.execute(select(User).where(User.external_id == external_id)).scalar_one().active = active
+
+
+def test_only_an_active_student_may_chat(people):
+    assert chat_account_is_active("student-1")
+    assert not chat_account_is_active("nobody")
+    assert not chat_account_is_active("sup-1")  # a valid token for a supervisor id opens no chat
+    assert not chat_account_is_active("coord-1")
+    _set_active("student-1", False)
+    assert not chat_account_is_active("student-1")
+    assert chat_account_is_active("student-2")
+
+
+def test_a_deleted_student_may_not_chat(people, tracker_store):
+    from bot.student_data import delete_student_data
+
+    token = mint_chat_token("student-1")
+    delete_student_data("student-1")
+    assert verify_chat_token(token) == "student-1"  # the signature alone cannot know
+    assert not chat_account_is_active("student-1")  # so the channel asks the database too

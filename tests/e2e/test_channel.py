@@ -9,16 +9,30 @@ import uuid
 import jwt
 import pytest
 import socketio
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from bot.config import get_settings
+from bot.crypto import decrypt_text
 from bot.tokens import AUDIENCE, mint_chat_token
 
 pytestmark = pytest.mark.stack
 
 
+def _without_waiting_on_close(client: socketio.AsyncClient) -> socketio.AsyncClient:
+    """python-socketio's polling client waits for its pending long-poll (the server's
+    25 s ping interval) when it disconnects, also inside a refused connect: ~30 s
+    per test. Tests need not wait for that: close at once."""
+    close = client.eio.disconnect
+
+    async def disconnect(abort=False, **kwargs):
+        return await close(abort=True, **kwargs)
+
+    client.eio.disconnect = disconnect
+    return client
+
+
 async def open_client(stack, token):
-    client = socketio.AsyncClient(reconnection=False)
+    client = _without_waiting_on_close(socketio.AsyncClient(reconnection=False))
     received = []
     client.on("bot_uttered", lambda data: received.append(data))
     await client.connect(
@@ -45,7 +59,8 @@ def user_texts(stack, sender_id):
             text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": sender_id}
         ).fetchall()
     engine.dispose()
-    return [json.loads(r[0]).get("text") for r in rows]
+    assert all(r[0].startswith("enc1:") for r in rows), "the Rasa server stores events.data encrypted"
+    return [json.loads(decrypt_text(r[0])).get("text") for r in rows]
 
 
 async def test_sender_comes_from_token_not_from_client(stack):
@@ -108,3 +123,93 @@ async def test_malformed_and_huge_messages_get_a_dutch_answer(stack):
     texts = [m.get("text", "") for m in received]
     assert any("erg lang" in t for t in texts)
     assert sum("kon je bericht niet lezen" in t for t in texts) == 2
+
+
+def _set_active(external_id, active):
+    from bot.db import session_scope
+    from bot.models import User
+
+    with session_scope() as session:
+        session.execute(select(User).where(User.external_id == external_id)).scalar_one().active = active
+
+
+async def test_token_of_a_deactivated_student_is_refused(stack, fresh_student):
+    token = mint_chat_token(fresh_student)  # minted while the account was active (e.g. leaked)
+    _set_active(fresh_student, False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await open_client(stack, token)
+    _set_active(fresh_student, True)  # the same token works again: it was the account check
+    client, _ = await open_client(stack, token)
+    await client.disconnect()
+
+
+async def test_token_of_a_deleted_student_is_refused(stack, fresh_student, monkeypatch):
+    from bot import config
+    from bot.student_data import delete_student_data
+
+    token = mint_chat_token(fresh_student)
+    monkeypatch.setenv("TRACKER_STORE_URL", stack.config.tracker_store_url)
+    config.reset_settings()
+    try:
+        delete_student_data(fresh_student)
+    finally:
+        monkeypatch.undo()
+        config.reset_settings()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await open_client(stack, token)
+
+
+async def test_valid_token_for_a_staff_member_opens_no_chat(stack):
+    for staff in ("sup-1", "coord-1", "nobody-at-all"):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await open_client(stack, mint_chat_token(staff))
+
+
+async def test_open_chat_ends_when_the_student_is_deactivated(stack, fresh_student):
+    client, received = await open_client(stack, mint_chat_token(fresh_student))
+    marker = f"na deactivering {uuid.uuid4().hex[:6]}"
+    try:
+        await client.emit("user_uttered", {"message": "hoi"})
+        await wait_for(received, 1)
+        _set_active(fresh_student, False)
+        await client.emit("user_uttered", {"message": marker})
+        for _ in range(100):
+            if not client.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not client.connected
+    finally:
+        await client.disconnect()
+    assert any("niet meer actief" in m.get("text", "") for m in received)
+    assert marker not in user_texts(stack, fresh_student)
+
+
+def test_production_has_only_the_token_channel():
+    """The REST channel takes its sender id from the client: never in production."""
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+
+    production = yaml.safe_load((PROJECT_ROOT / "credentials.prod.yml").read_text(encoding="utf-8"))
+    assert list(production) == ["bot.channels.TokenSocketIOInput"]
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [("GET", "/status"), ("GET", "/version"), ("POST", "/model/parse"),
+     ("GET", "/conversations/student-1/tracker"), ("POST", "/conversations/student-1/messages")],
+)
+def test_rasa_http_api_is_not_exposed(stack, method, path):
+    """Rasa runs without --enable-api: no one can read or write a conversation over HTTP."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{stack.config.rasa_port}{path}",
+        data=b'{"text": "hoi", "sender": "user"}' if method == "POST" else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code in (404, 405)

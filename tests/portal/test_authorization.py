@@ -82,6 +82,10 @@ ROUTES = [
     ("student.chat_token", "GET", "/student/chat/token", None, "student_api", 200),
     ("student.chat_messages", "GET", "/student/chat/history", None, "student_api", 200),
     ("student.data", "GET", "/student/data", None, "student", 200),
+    ("student.export_data", "POST", "/student/data/export", {}, "student", 200),
+    ("student.delete_confirm", "GET", "/student/data/delete", None, "student", 200),
+    # without the confirmation word and password: refused (400), nothing deleted
+    ("student.delete_data", "POST", "/student/data/delete", {"confirm": "nee"}, "student", 400),
     ("supervisor.overview", "GET", "/supervisor", None, "supervisor", 200),
     ("supervisor.guidance", "GET", "/supervisor/guidance", None, "supervisor", 200),
     ("supervisor.intern", "GET", "/supervisor/intern/student-1", None, "intern", 200),
@@ -104,6 +108,11 @@ ROUTES = [
     ("coordinator.users", "GET", "/coordinator/users", None, "coordinator", 200),
     ("coordinator.users_import", "POST", "/coordinator/users/import", "csv", "coordinator", 302),
     ("coordinator.overview", "GET", "/coordinator/overview", None, "coordinator", 200),
+    ("coordinator.audit_log", "GET", "/coordinator/audit?student=student-1", None, "coordinator", 200),
+    ("coordinator.student_data_page", "GET", "/coordinator/students/student-1", None, "coordinator", 200),
+    ("coordinator.student_export", "POST", "/coordinator/students/student-1/export", {"request_date": "2026-01-05"}, "coordinator", 200),
+    # without typing the student's number: refused (400), nothing deleted
+    ("coordinator.student_delete", "POST", "/coordinator/students/student-1/delete", {"request_date": "2026-01-05", "confirm": "nee"}, "coordinator", 400),
 ]
 
 ANON = "login"  # 302 to the login page

@@ -1,6 +1,7 @@
 """Security headers, cookie flags, and `python -m bot.portal` under waitress."""
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -84,13 +85,23 @@ def test_templates_never_mark_text_safe():
         assert "<script>" not in text and "style=" not in text, path  # CSP: no inline script or style
 
 
+def test_chat_script_never_inserts_markup():
+    """Bot and student text reach the chat page through textContent only (stored XSS)."""
+    script = (ROOT / "bot" / "portal" / "static" / "chat.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in script.replace("(never innerHTML)", ""), sink
+    assert "textContent = text" in script
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def test_python_m_bot_portal_serves_health(database):
+@pytest.fixture
+def portal_process(database):
+    """`python -m bot.portal` (waitress) on a free port; yields the port."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
@@ -104,15 +115,97 @@ def test_python_m_bot_portal_serves_health(database):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                    assert response.status == 200
-                    assert response.read() == b"ok"
-                    assert response.headers["Server"] == "stagecoach"
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
                     break
             except OSError:
                 assert process.poll() is None, process.stdout.read().decode()
                 assert time.monotonic() < deadline, "portal did not start"
                 time.sleep(0.3)
+        yield port
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_python_m_bot_portal_serves_health(portal_process):
+    with urllib.request.urlopen(f"http://127.0.0.1:{portal_process}/health", timeout=10) as response:
+        assert response.status == 200
+        assert response.read() == b"ok"
+        assert response.headers["Server"] == "stagecoach"
+
+
+def _post_status(port: int, path: str, content_length: int, body: bytes, timeout: float = 60) -> tuple:
+    """Sends headers announcing `content_length` bytes, then `body`; returns (status, text)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {content_length}\r\n\r\n"
+            ).encode()
+        )
+        try:
+            sock.sendall(body)
+        except OSError:
+            pass
+        answer = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, text = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), text.decode("utf-8", "replace")
+
+
+def test_oversized_requests_under_waitress(portal_process):
+    limit = 2 * 1024 * 1024
+    body = b"login=" + b"x" * limit
+    status, page = _post_status(portal_process, "/login", len(body), body)
+    assert status == 413 and "Wat je stuurt is te groot" in page and "2 MB" in page
+    # far too large: waitress answers from the header alone, without waiting for (and
+    # buffering) the body; without its limit this would wait for 100 MB that never come
+    status, _ = _post_status(portal_process, "/login", 50 * limit, b"", timeout=20)
+    assert status == 413
+    status, page = _post_status(portal_process, "/login", 10, b"login=abcd")
+    assert status == 400 and "formulier is verlopen" in page  # a normal body is read (no CSRF token here)
+
+
+def test_oversized_csv_upload_gets_the_dutch_413_page_and_imports_nothing(portal_client):
+    from sqlalchemy import func, select
+
+    from bot.db import session_scope
+    from bot.models import User
+
+    with session_scope() as db:
+        before = db.execute(select(func.count(User.id))).scalar()
+    rows = "".join(f"student,big-{i},Naam {i},,sup-1,BOL,Bedrijf\n" for i in range(60000))
+    csv = ("role,external_id,name,email,supervisor_external_id,leerweg,company\n" + rows).encode()
+    assert len(csv) > 2 * 1024 * 1024
+    response = portal_client("coord-1").post(
+        "/coordinator/users/import", data={"file": (io.BytesIO(csv), "users.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Wat je stuurt is te groot" in page and "maximaal 2 MB" in page
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # still our page, with our headers
+    with session_scope() as db:
+        assert db.execute(select(func.count(User.id))).scalar() == before
+    # the same upload within the limit is imported
+    small = ("role,external_id,name,email,supervisor_external_id,leerweg,company\n" + "".join(rows.splitlines(True)[:3000])).encode()
+    response = portal_client("coord-1").post(
+        "/coordinator/users/import", data={"file": (io.BytesIO(small), "users.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+
+
+def test_form_limits_apply_before_csrf(database, people, tracker_store):
+    client = create_app(dict(TEST_CONFIG, WTF_CSRF_ENABLED=True)).test_client()
+    whole_body = client.post("/login", data={"login": "x" * (2 * 1024 * 1024), "password": "p"})
+    one_field = client.post(
+        "/login", data={"login": "x" * (600 * 1024), "password": "p"}, content_type="multipart/form-data"
+    )
+    for response in (whole_body, one_field):  # 2 MB per request, 512 KB per form field
+        assert response.status_code == 413
+        assert "te groot" in response.get_data(as_text=True)
+    normal = client.post("/login", data={"login": "x" * (400 * 1024), "password": "p"}, content_type="multipart/form-data")
+    assert normal.status_code == 400  # read, then refused for the missing CSRF token

@@ -1,16 +1,19 @@
-"""The student's area: home, the chat page (+ token and history for its script), own data."""
+"""The student's area: home, the chat page (+ token and history for its script), own data,
+and the student's rights: download everything, delete everything (bot.student_data)."""
 from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Blueprint, jsonify, render_template
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import func, select
 
+from bot import audit, student_data, tracker_data
 from bot.config import get_settings
 from bot.db import session_scope
-from bot.models import Goal, Internship, ReadReceipt, Reflection, SupervisorComment, User
-from bot.portal import chat_history
-from bot.portal.access import current_user, require_role
+from bot.models import Goal, Internship, ReadReceipt, Reflection, SupervisorComment, User, utcnow
+from bot.passwords import verify_password
+from bot.portal import chat_history, exports
+from bot.portal.access import current_user, logout_user, require_role
 from bot.portal.labels import FIELD_LABELS, mood_text
 from bot.reflections import FIELDS
 from bot.tokens import mint_chat_token
@@ -96,4 +99,89 @@ def _own_data(student_id: int) -> dict:
 @bp.get("/data")
 @require_role("student")
 def data():
-    return render_template("student/data.html", **_own_data(current_user().id))
+    user = current_user()
+    return render_template(
+        "student/data.html", **_own_data(user.id), access=audit.list_for_student(user.id), me=user.id
+    )
+
+
+@bp.post("/data/export")
+@require_role("student")
+def export_data():
+    user = current_user()
+    try:
+        body = exports.student_data_json(student_data.export_student_data(user.external_id))
+    except tracker_data.TrackerStoreError:
+        current_app.logger.exception("student export: tracker store unavailable")
+        flash("Je gegevens zijn nu niet te downloaden. Probeer het later nog een keer.", "error")
+        return redirect(url_for("student.data"))
+    audit.record("student.export", audit.Actor.of(user), student_user_id=user.id)
+    filename = f"mijn-gegevens-stagecoach-{utcnow():%Y-%m-%d}.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+CONFIRM_WORD = "VERWIJDER"
+BLOCKED = "Te veel pogingen met een verkeerd wachtwoord. Wacht 15 minuten en probeer het dan opnieuw."
+
+
+def _delete_page(errors=(), status=200):
+    user = current_user()
+    with session_scope() as db:
+        counts = {
+            "reflections": db.execute(select(func.count(Reflection.id)).where(Reflection.student_id == user.id)).scalar(),
+            "goals": db.execute(select(func.count(Goal.id)).where(Goal.student_id == user.id)).scalar(),
+        }
+    settings = get_settings()
+    return render_template(
+        "student/delete.html",
+        counts=counts,
+        errors=list(errors),
+        word=CONFIRM_WORD,
+        safety_days=settings.retention_safety_days,
+        audit_days=settings.retention_audit_days,
+    ), status
+
+
+@bp.get("/data/delete")
+@require_role("student")
+def delete_confirm():
+    return _delete_page()
+
+
+def _password_ok(user_id: int, password: str) -> bool:
+    with session_scope() as db:
+        return verify_password(db.get(User, user_id).password_hash, password)
+
+
+@bp.post("/data/delete")
+@require_role("student")
+def delete_data():
+    user = current_user()
+    throttle = current_app.extensions["login_throttle"]  # the same limit as the login form
+    ip = request.remote_addr or "unknown"
+    if throttle.blocked(user.external_id, ip):
+        return _delete_page([BLOCKED], 429)
+    errors = []
+    if (request.form.get("confirm") or "").strip().upper() != CONFIRM_WORD:
+        errors.append(f"Typ {CONFIRM_WORD} in het eerste vak.")
+    if not _password_ok(user.id, request.form.get("password") or ""):
+        throttle.failed(user.external_id, ip)
+        errors.append("Je wachtwoord klopt niet.")
+    if errors:
+        return _delete_page(errors, 400)
+
+    complete = True
+    try:
+        student_data.delete_student_data(user.external_id)
+    except tracker_data.TrackerStoreError:
+        # the app database part is done (account closed); the chat is left for the school
+        current_app.logger.exception("student delete: tracker store unavailable")
+        complete = False
+    audit.record("student.delete", audit.Actor.of(user), student_user_id=user.id, detail={"complete": complete})
+    logout_user()
+    g.user = None
+    return render_template("student/deleted.html", complete=complete)

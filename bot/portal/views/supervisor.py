@@ -5,6 +5,7 @@ import re
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from bot import audit
 from bot.db import session_scope
 from bot.models import SupervisorComment
 from bot.portal import exports, supervision
@@ -24,11 +25,20 @@ def overview():
     return render_template("supervisor/overview.html", interns=interns, week=iso_week(), mood_text=mood_text)
 
 
+def _audit(action: str, student, shown) -> None:
+    """One audit row per page view or download: which weeks' shared answers were shown."""
+    audit.record(
+        action, audit.Actor.of(current_user()), student_user_id=student.id, detail=audit.reflections_detail(shown)
+    )
+
+
 def _intern_page(student, reply_for=None, reply_text="", reply_error=""):
+    log = supervision.intern_log(student, current_user().id)
+    _audit("reflection.read", student, [(r["id"], r["week"]) for r in log if r["any_shared"]])
     return render_template(
         "supervisor/intern.html",
         intern=student,
-        log=supervision.intern_log(student, current_user().id),
+        log=log,
         not_shared=NOT_SHARED,
         mood_text=mood_text,
         max_reply=MAX_REPLY,
@@ -87,7 +97,9 @@ def _filename(external_id: str, extension: str) -> str:
 @require_role("supervisor")
 def export_csv(external_id: str):
     student = supervised_student_or_404(current_user(), external_id)
-    body = exports.log_csv(student.name, supervision.shared_records(student))
+    records = supervision.shared_records(student)
+    body = exports.log_csv(student.name, records)
+    _audit("reflection.export_csv", student, [(None, r["week"]) for r in records if r["answers"]])
     return Response(
         body,
         mimetype="text/csv",
@@ -99,7 +111,9 @@ def export_csv(external_id: str):
 @require_role("supervisor")
 def export_pdf(external_id: str):
     student = supervised_student_or_404(current_user(), external_id)
-    body = exports.log_pdf(student.name, student.company or "", supervision.shared_records(student))
+    records = supervision.shared_records(student)
+    body = exports.log_pdf(student.name, student.company or "", records)
+    _audit("reflection.export_pdf", student, [(None, r["week"]) for r in records if r["answers"]])
     return Response(
         body,
         mimetype="application/pdf",

@@ -8,3 +8,4 @@ from flask import Blueprint
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 from bot.portal.views.coordinator import content, dashboard, overview, questions, safety, users  # noqa: E402,F401
+from bot.portal.views.coordinator import audit_log, students  # noqa: E402,F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import case, select
 
+from bot import audit
 from bot.db import session_scope
 from bot.models import Internship, SafetyReport, User, utcnow
 from bot.portal.access import current_user, require_role
@@ -76,6 +77,12 @@ def safety_detail(report_id: int):
             _update(report_id, status, note)
             flash("De melding is bijgewerkt.", "success")
             return redirect(url_for("coordinator.safety_detail", report_id=report_id))
+    audit.record(  # the report is shown below: one row per view
+        "safety_report.read",
+        audit.Actor.of(current_user()),
+        student_user_id=report.student_id,
+        detail={"report_id": report_id},
+    )
     return render_template(
         "coordinator/safety_detail.html",
         report=report,
