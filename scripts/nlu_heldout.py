@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set from measurements (README, "NLU quality"): a drop below these is a regression.
-MIN_MACRO_F1 = 0.72
+MIN_MACRO_F1 = 0.80
 MIN_UNSAFE_RECALL = 0.95
 
 
