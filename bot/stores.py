@@ -3,10 +3,11 @@ LOCK_STORE_URL), so dev (SQLite, in-memory lock) and production (PostgreSQL,
 Redis) differ only in environment variables."""
 from __future__ import annotations
 
+import json
 from typing import Any, Optional, Text
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
@@ -121,3 +122,76 @@ class UrlLockStore(LockStore):
 
     def save_lock(self, lock: TicketLock) -> None:
         self._inner.save_lock(lock)
+
+    # Rasa 3.6 changes a lock as GET, then SET. Two replicas taking a ticket for one
+    # conversation at the same moment can then both get ticket 0 and handle it at
+    # once; one message went missing from the tracker store that way in about 1 of
+    # 6 tries (tests/slow/test_scale_out.py). With Redis, each change below is one
+    # transaction (WATCH/MULTI/EXEC, retried when another replica changed the lock).
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        if not isinstance(self._inner, RedisLockStore):
+            return super().issue_ticket(conversation_id, lock_lifetime)
+
+        def take(lock: Optional[TicketLock]):
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self._change_in_redis(conversation_id, take)
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}")
+
+    def update_lock(self, conversation_id: Text) -> None:
+        if not isinstance(self._inner, RedisLockStore):
+            return super().update_lock(conversation_id)
+
+        def drop_expired(lock: Optional[TicketLock]):
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return lock, None
+
+        self._change_in_redis(conversation_id, drop_expired)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        if not isinstance(self._inner, RedisLockStore):
+            return super().finish_serving(conversation_id, ticket_number)
+        self._change_in_redis(conversation_id, lambda lock: (_without(lock, ticket_number), None))
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        if not isinstance(self._inner, RedisLockStore):
+            return super().cleanup(conversation_id, ticket_number)
+
+        def release(lock: Optional[TicketLock]):
+            lock = _without(lock, ticket_number)
+            return (lock if lock is not None and lock.is_someone_waiting() else None), None
+
+        self._change_in_redis(conversation_id, release, delete_when_none=True)
+
+    def _change_in_redis(self, conversation_id: Text, change, delete_when_none: bool = False):
+        import redis
+
+        store: RedisLockStore = self._inner  # type: ignore[assignment]
+        key = store.key_prefix + conversation_id
+        with store.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    lock, result = change(lock)
+                    pipe.multi()
+                    if lock is not None:
+                        pipe.set(key, lock.dumps())
+                    elif delete_when_none:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue
+
+
+def _without(lock: Optional[TicketLock], ticket_number: int) -> Optional[TicketLock]:
+    if lock is not None:
+        lock.remove_ticket_for(ticket_number)
+    return lock

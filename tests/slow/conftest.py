@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import config, db
-from bot.stack import Stack, StackConfig, prepare_database
+from bot.stack import Stack, StackConfig
 from tests.e2e.conftest import MODEL, free_port
 from tests.e2e.test_conversations import REFLECTION_ANSWERS
 from tests.slow.socket_chat import SocketChat, Turn

@@ -5,10 +5,12 @@ as the portal's chat page does it: connect with a signed chat token, emit
 
 python-socketio's client uses the polling transport: its websocket transport
 needs a newer aiohttp than Rasa 3.6 pins (see tests/e2e/test_channel.py).
+Set SOCKET_CHAT_TRACE=1 to print every turn with its timing.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -87,12 +89,18 @@ class SocketChat:
         raise AssertionError(f"could not reconnect to {self.url}: {last_error}")
 
     async def close(self) -> None:
+        """Closes the connection like a browser tab that goes away: the server is
+        told at once (engine.io CLOSE), without waiting up to a ping interval
+        (25 s) for the pending long-poll request to return."""
         if self.client is not None:
+            client, self.client = self.client, None
             try:
-                await self.client.disconnect()
+                await asyncio.wait_for(client.eio.disconnect(abort=True), 10)
             except Exception:
                 pass
-            self.client = None
+            for task in (client.eio.read_loop_task, client.eio.write_loop_task):
+                if task is not None and not task.done():
+                    task.cancel()
 
     def _on_reply(self, data) -> None:
         if self._first_reply_at is None:
@@ -122,6 +130,9 @@ class SocketChat:
             first_reply_seconds=None if self._first_reply_at is None else self._first_reply_at - started,
         )
         self.turns.append(turn)
+        if os.environ.get("SOCKET_CHAT_TRACE"):
+            print(f"[{time.strftime('%H:%M:%S')}] {self.student} via {self.url}: {text[:30]!r} "
+                  f"first reply {turn.first_reply_seconds}, done {turn.seconds:.2f}s", flush=True)
         return turn
 
     def collected_now(self) -> List[Dict]:

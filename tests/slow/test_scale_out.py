@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
@@ -27,7 +28,6 @@ from bot.stack import Stack, prepare_database
 from bot.stores import UrlLockStore
 from bot.users import import_csv_bytes
 from tests.slow.conftest import (
-    answer,
     duplicated_events,
     environment,
     fill_reflection_form,
@@ -202,28 +202,37 @@ def turn_segments(events: List[Dict]) -> List[List[Dict]]:
     return segments
 
 
+SIMULTANEOUS_ROUNDS = 20  # one unlocked overlap lost a message in about 1 of 6 tries
+
+
 async def test_simultaneous_messages_on_both_replicas_take_turns(cluster):
+    """Two messages of one conversation reach both replicas at the same moment,
+    twenty times: both are kept, once each, one whole turn after the other."""
     student = new_student()
     first, second = [await SocketChat(cluster.url(r), student).connect() for r in REPLICAS]
+    texts = ["hoe ga ik om met feedback van mijn begeleider", "wat wordt er van mij verwacht op mijn stage"]
+    timings = []
     try:
         await first.say("hoi")
-        before = tracker_events(cluster.database_url, student)
-        texts = ["hoe ga ik om met feedback van mijn begeleider", "wat wordt er van mij verwacht op mijn stage"]
-        turns = await asyncio.gather(first.say(texts[0]), second.say(texts[1]))
+        for _ in range(SIMULTANEOUS_ROUNDS):
+            before = tracker_events(cluster.database_url, student)
+            turns = await asyncio.gather(first.say(texts[0]), second.say(texts[1]))
+            timings.append(sorted(round(t.seconds, 2) for t in turns))
+            assert all(turn.replies for turn in turns)
+            new = tracker_events(cluster.database_url, student)[len(before):]
+            assert sorted(user_texts(new)) == sorted(texts), new  # both kept, once each
+            assert not duplicated_events(new)
+            segments = turn_segments(new)
+            assert len(segments) == 2, new
+            for segment in segments:  # one whole turn after the other, never interleaved
+                assert segment[-1]["type_name"] == "action" and segment[-1]["name"] == "action_listen", segment
+                assert [e for e in segment if e["type_name"] == "user"] == segment[:1]
+            stamps = [e["timestamp"] for e in new]
+            assert stamps == sorted(stamps)
     finally:
+        print(f"simultaneous turns on two replicas (fast, waited) in s: {timings}")
         await first.close()
         await second.close()
-    assert all(turn.replies for turn in turns)
-    new = tracker_events(cluster.database_url, student)[len(before):]
-    assert sorted(user_texts(new)) == sorted(texts)  # both kept, once each
-    assert not duplicated_events(new)
-    segments = turn_segments(new)
-    assert len(segments) == 2
-    for segment in segments:  # one whole turn after the other, never interleaved
-        assert segment[-1]["type_name"] == "action" and segment[-1]["name"] == "action_listen", segment
-        assert [e for e in segment if e["type_name"] == "user"] == segment[:1]
-    stamps = [e["timestamp"] for e in new]
-    assert stamps == sorted(stamps)
 
 
 async def test_replica_waits_while_another_holds_the_conversation_lock(cluster):
@@ -245,9 +254,11 @@ async def test_replica_waits_while_another_holds_the_conversation_lock(cluster):
         assert user_texts(tracker_events(cluster.database_url, student)) == []
     finally:
         lock_store.cleanup(student, ticket)
+    released = time.monotonic()
     try:
         turn = await waiting
     finally:
         await chat.close()
+    print(f"answered {time.monotonic() - released:.2f} s after the lock was released")
     assert turn.has("Hoi Student1"), turn.texts
     assert user_texts(tracker_events(cluster.database_url, student)) == ["hoi"]
