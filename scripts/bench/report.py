@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-REPRODUCE = "make bench  # or: BENCH_SKIP_NLU=1 make bench (no cross-validation, ~15 min)"
+REPRODUCE = "make bench  # or: BENCH_SKIP_NLU=1 make bench (no cross-validation, ~15-20 min)"
 
 
 def dig(data: Any, *path: str) -> Any:
@@ -84,6 +84,13 @@ def render_markdown(result: Dict[str, Any]) -> str:
         f"{fmt(machine.get('cpu_model'))} · {fmt(machine.get('ram_gb'))} GB RAM · Python {fmt(machine.get('python'))} · "
         f"Rasa {fmt(machine.get('rasa'))} · load average at start {fmt(machine.get('loadavg_at_start'))}"
     )
+    model = result.get("model") or {}
+    if model.get("trained_at"):
+        out += ["", f"Served model: trained {model['trained_at'][:16]}, NLU "
+                    f"{', '.join(model.get('nlu_components') or [])}."]
+        if model.get("config_changed_since_training"):
+            out.append("**config.yml changed after this model was trained**: the chat numbers are for this model, "
+                       "the training times for the current config.yml. Run `make train` and the bench again.")
     out += ["", "## Targets", ""]
     out += _table(
         ["what", "target", "measured", "result"],
@@ -116,8 +123,8 @@ def render_markdown(result: Dict[str, Any]) -> str:
     transport = result.get("transport_check") or {}
     if transport.get("websocket") and transport.get("polling"):
         out.append(
-            f"Transport check (ours, concurrency 1): websocket p50 {fmt(transport['websocket'].get('p50'))} ms, "
-            f"long polling p50 {fmt(transport['polling'].get('p50'))} ms."
+            f"Transport check (ours, concurrency 1, alternating): websocket p50 "
+            f"{fmt(transport['websocket'].get('p50'))} ms, long polling p50 {fmt(transport['polling'].get('p50'))} ms."
         )
     flags = []
     for name, phase in (result.get("phases") or {}).items():

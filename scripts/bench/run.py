@@ -11,7 +11,9 @@ rest still runs.
 
 Settings (environment or options): BENCH_SKIP_NLU=1, BENCH_NLU_FOLDS (3),
 BENCH_SKIP_TRAINING=1, BENCH_C1_CONVERSATIONS (5), BENCH_C10_CONVERSATIONS (30),
-BENCH_TRANSPORT (websocket|polling), BENCH_PORTAL_REQUESTS (40), BENCH_MODEL.
+BENCH_TRANSPORT (websocket|polling), BENCH_PORTAL_REQUESTS (40), BENCH_MODEL,
+BENCH_PYSPY (profiled extra phase), BENCH_EXPERIMENT (what-if variant). See
+scripts/bench/README.md.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -51,9 +54,10 @@ METHOD = [
     "Baseline: bench/baseline, a `rasa init`-style Dutch mood bot with Rasa's default config, no custom actions, "
     "stock `socketio` channel, Rasa's SQL tracker store on SQLite (like ours, so the ratio measures our "
     "pipeline, actions and channel, not persistence); its own 16-turn mix.",
-    "Phases run one after the other (ours c1, baseline c1, ours c10, baseline c10) after one unmeasured warm-up "
-    "conversation each; concurrency 10 = 10 closed-loop clients without think time; throughput = turns / wall "
-    "time of that phase.",
+    "After one calibration and one unmeasured warm-up conversation each, ours and the baseline alternate in "
+    "rounds (ours, baseline, ours, baseline, ...; BENCH_ROUNDS, default 3) at concurrency 1 and then 10, so a "
+    "change in the machine's load hits both alike; concurrency 10 = 10 closed-loop clients without think time; "
+    "throughput = turns / summed wall time of that assistant's rounds.",
     "Other work shares this machine's CPU, so absolute numbers are noisy; the ratios against the baseline, "
     "measured minutes apart in the same run, are the comparable part.",
 ]
@@ -75,6 +79,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--c1", type=int, default=env_int("BENCH_C1_CONVERSATIONS", 5), help="conversations at concurrency 1")
     p.add_argument("--c10", type=int, default=env_int("BENCH_C10_CONVERSATIONS", 30), help="conversations at concurrency 10")
     p.add_argument("--transport", default=os.environ.get("BENCH_TRANSPORT") or "websocket", choices=["websocket", "polling"])
+    p.add_argument("--rounds", type=int, default=env_int("BENCH_ROUNDS", 3),
+                   help="ours and baseline alternate in this many rounds per concurrency level")
     p.add_argument("--portal-requests", type=int, default=env_int("BENCH_PORTAL_REQUESTS", 40))
     p.add_argument("--nlu-folds", type=int, default=env_int("BENCH_NLU_FOLDS", 3))
     p.add_argument("--skip-nlu", action="store_true", default=env_flag("BENCH_SKIP_NLU"))
@@ -145,7 +151,7 @@ async def warm_up(make_chat: Callable[[], object], next_token: Callable[[], Opti
 async def chat_benchmark(ours, baseline, students: List[str], args, result: Dict) -> None:
     from scripts.bench.client import make_chat
     from scripts.bench.processes import RssSampler, stack_rss
-    from scripts.bench.scenario import BASELINE, OURS, run_phase
+    from scripts.bench.scenario import BASELINE, OURS, interleaved, run_phase
     from scripts.bench.stats import ratio
 
     ours_url = f"http://127.0.0.1:{ours.config.rasa_port}"
@@ -168,28 +174,33 @@ async def chat_benchmark(ours, baseline, students: List[str], args, result: Dict
 
     phases: Dict[str, Dict] = {}
     say(f"calibrated; ours ends turns by {'bot_turn_done' if ours_cal['turn_done_event'] else 'reply count'}, "
-        f"mismatches ours {len(ours_cal['mismatches'])}, baseline {len(base_cal['mismatches'])}; phase ours c1")
-    phases["ours_c1"] = await run_phase(make_ours, [next_ours() for _ in range(args.c1)], OURS, ours_cal, 1)
-    say("phase baseline c1")
-    phases["baseline_c1"] = await run_phase(make_base, [None] * args.c1, BASELINE, base_cal, 1)
-    say("phase ours c10")
-    with RssSampler({"": ours}) as ours_load:
-        phases["ours_c10"] = await run_phase(
-            make_ours, [next_ours() for _ in range(args.c10)], OURS, ours_cal, 10)
-    say("phase baseline c10")
-    with RssSampler({"baseline_": baseline}) as base_load:
-        phases["baseline_c10"] = await run_phase(make_base, [None] * args.c10, BASELINE, base_cal, 10)
+        f"mismatches ours {len(ours_cal['mismatches'])}, baseline {len(base_cal['mismatches'])}")
+    sides = {
+        "ours": {"make_chat": make_ours, "next_token": next_ours, "steps": OURS, "calibration": ours_cal},
+        "baseline": {"make_chat": make_base, "next_token": lambda: None, "steps": BASELINE, "calibration": base_cal},
+    }
+    say(f"concurrency 1: {args.c1} conversations each, ours and baseline alternating in {args.rounds} rounds")
+    for name, phase in (await interleaved(sides, args.c1, 1, args.rounds)).items():
+        phases[f"{name}_c1"] = phase
+    say(f"concurrency 10: {args.c10} conversations each, alternating in {args.rounds} rounds")
+    with RssSampler({"": ours, "baseline_": baseline}) as load_rss:
+        for name, phase in (await interleaved(sides, args.c10, 10, args.rounds)).items():
+            phases[f"{name}_c10"] = phase
 
     say("transport check")
-    # Transport check: the same scenario over long polling, ours, concurrency 1.
+    # Transport check: the same scenario over long polling, ours, concurrency 1, two
+    # conversations alternating with two over the main transport.
     other = "polling" if args.transport == "websocket" else "websocket"
-    make_other = lambda: make_chat(other, ours_url, origin)  # noqa: E731
-    polled = await run_phase(make_other, [next_ours() for _ in range(2)], OURS, ours_cal, 1)
-    result["transport_check"] = {
-        args.transport: {k: phases["ours_c1"]["latency_ms"][k] for k in ("n", "p50", "p95")},
-        other: {k: polled["latency_ms"][k] for k in ("n", "p50", "p95")},
-        "note": "ours, concurrency 1, same scenario; the difference is the transport's own cost",
+    transports = {
+        name: {"make_chat": (lambda name=name: make_chat(name, ours_url, origin)), "next_token": next_ours,
+               "steps": OURS, "calibration": ours_cal}
+        for name in (args.transport, other)
     }
+    checked = await interleaved(transports, 2, 1, 2)
+    result["transport_check"] = {name: {k: phase["latency_ms"][k] for k in ("n", "p50", "p95")}
+                                 for name, phase in checked.items()}
+    result["transport_check"]["note"] = ("ours, concurrency 1, same scenario, the two transports alternating; "
+                                         "the difference is the transport's own cost")
 
     from scripts.bench.profile import Recorder, find_py_spy
 
@@ -221,14 +232,14 @@ async def chat_benchmark(ours, baseline, students: List[str], args, result: Dict
         "baseline": phases["baseline_c10"]["throughput_msgs_per_s"],
         "rasa_processes": 1,
     }
-    load = {name: ours_load.maximum.get(name) for name in ("rasa", "actions", "portal")}
-    load["total"] = ours_load.max_total
+    load = {name: load_rss.maximum.get(name) for name in ("rasa", "actions", "portal")}
+    load["total"] = load_rss.max_total
     result["rss_mb"] = {
         "at_rest": rest,
         "under_load": load,
-        "baseline": {"at_rest": base_rest, "under_load": base_load.maximum.get("baseline_rasa")},
+        "baseline": {"at_rest": base_rest, "under_load": load_rss.maximum.get("baseline_rasa")},
         "note": "VmRSS summed over each service's process group; under_load = maximum sampled every 0.5 s "
-                "during the concurrency-10 phase (total = maximum of the summed samples)",
+                "during the concurrency-10 rounds (total = maximum of the summed samples of ours)",
     }
 
 
@@ -261,8 +272,13 @@ def write_report(result: Dict, bench_dir: Path) -> str:
     return markdown
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt  # so `finally` stops the stacks (they run in their own sessions)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     os.chdir(PROJECT_ROOT)
     bench_dir: Path = args.out.resolve()
     bench_dir.mkdir(parents=True, exist_ok=True)
@@ -270,14 +286,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from scripts.bench import machine, training
     from scripts.bench.processes import start_baseline, start_ours
+    from scripts.bench.scenario import OURS
 
     result: Dict[str, object] = {
         "machine": machine.describe(),
         "settings": {
             "conversations_c1": args.c1,
             "conversations_c10": args.c10,
-            "turns_per_conversation": 16,
+            "turns_per_conversation": len(OURS),
             "transport": args.transport,
+            "rounds": args.rounds,
             "portal_requests_per_page": args.portal_requests,
             "nlu_folds": args.nlu_folds,
             "skip_nlu": args.skip_nlu,
@@ -288,6 +306,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "method": METHOD,
         "errors": {},
     }
+    if args.model.exists():
+        result["model"] = machine.describe_model(args.model)
     experiment_dir = None
     if args.experiment:
         from scripts.bench.experiments import EXPERIMENTS

@@ -223,6 +223,19 @@ async def run_phase(
     timeout: float = 60.0,
 ) -> Dict:
     """Conversations (one per token) run by `concurrency` closed-loop clients."""
+    conversations, wall = await run_conversations(make_chat, tokens, steps, calibration, concurrency, timeout)
+    return phase_summary(conversations, concurrency, wall)
+
+
+async def run_conversations(
+    make_chat: Callable[[], object],
+    tokens: Sequence[Optional[str]],
+    steps: Sequence[Step],
+    calibration: Dict,
+    concurrency: int,
+    timeout: float = 60.0,
+):
+    """The conversations of one phase (or round) and its wall time in seconds."""
     pending: asyncio.Queue = asyncio.Queue()
     for token in tokens:
         pending.put_nowait(token)
@@ -234,9 +247,31 @@ async def run_phase(
             conversations.append(await run_conversation(make_chat, token, steps, calibration, timeout=timeout))
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall = time.perf_counter() - started
-    return phase_summary(conversations, concurrency, wall)
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(tokens)) or 1)))
+    return conversations, time.perf_counter() - started
+
+
+def split(total: int, parts: int) -> List[int]:
+    """`total` conversations in `parts` rounds, as even as possible (no empty round)."""
+    parts = max(1, min(parts, total)) if total else 1
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+async def interleaved(sides: Dict[str, Dict], conversations: int, concurrency: int, rounds: int) -> Dict[str, Dict]:
+    """The same phase for several assistants, alternating in `rounds` rounds (A B A B
+    ...), so a change in the machine's load during the phase hits all of them alike.
+
+    `sides`: name -> {"make_chat", "next_token", "steps", "calibration"}; returns
+    name -> phase summary over all its rounds (wall time = sum of its rounds)."""
+    collected = {name: ([], 0.0) for name in sides}
+    for size in split(conversations, rounds):
+        for name, side in sides.items():
+            tokens = [side["next_token"]() for _ in range(size)]
+            done, wall = await run_conversations(side["make_chat"], tokens, side["steps"], side["calibration"],
+                                                 concurrency)
+            previous, seconds = collected[name]
+            collected[name] = (previous + done, seconds + wall)
+    return {name: phase_summary(convs, concurrency, wall) for name, (convs, wall) in collected.items()}
 
 
 def phase_summary(conversations: Sequence[Conversation], concurrency: int, wall_seconds: float) -> Dict:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scripts.bench.report import evaluate_targets, render_markdown
-from scripts.bench.scenario import Conversation, Turn, collect, phase_summary, turn_end
+from scripts.bench.scenario import Conversation, Step, Turn, collect, interleaved, phase_summary, split, turn_end
 from scripts.bench.stats import percentile, ratio, summarize, throughput
 
 
@@ -186,3 +186,49 @@ def test_markdown_shows_numbers_verdicts_flags_and_failures():
 def test_markdown_survives_an_almost_empty_result():
     text = render_markdown({"machine": {}, "targets": evaluate_targets({})})
     assert "not measured" in text and "–" in text
+
+
+def test_split_spreads_conversations_over_rounds():
+    assert split(5, 3) == [2, 2, 1]
+    assert split(30, 3) == [10, 10, 10]
+    assert split(2, 3) == [1, 1]
+    assert split(0, 3) == [0]
+
+
+class EchoChat:
+    """A chat that answers every message with two replies and the turn-done event,
+    and logs which assistant spoke when."""
+
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+        self.replies = asyncio.Queue()
+
+    async def connect(self, token):
+        self.log.append((self.name, token))
+
+    async def send(self, text):
+        loop = asyncio.get_running_loop()
+        for kind in ("reply", "reply", "done"):
+            self.replies.put_nowait((loop.time(), kind, {"text": f"re: {text}"}))
+        return loop.time()
+
+    async def close(self):
+        pass
+
+
+async def test_interleaved_alternates_assistants_and_merges_their_rounds():
+    log = []
+    steps = [Step("hoi", "greeting", "re: hoi"), Step("doei", "goodbye")]
+    calibration = {"counts": [2, 2], "turn_done_event": True, "mismatches": []}
+    numbers = iter(range(100))
+    sides = {
+        name: {"make_chat": (lambda n=name: EchoChat(n, log)), "next_token": lambda: next(numbers),
+               "steps": steps, "calibration": calibration}
+        for name in ("ours", "baseline")
+    }
+    phases = await interleaved(sides, conversations=5, concurrency=2, rounds=3)
+    assert [name for name, _ in log] == ["ours"] * 2 + ["baseline"] * 2 + ["ours"] * 2 + ["baseline"] * 2 + [
+        "ours", "baseline"]
+    for phase in phases.values():
+        assert phase["conversations"] == 5 and phase["turns"] == 10
+        assert phase["incomplete_turns"] == 0 and phase["expectation_failures"] == 0 and phase["errors"] == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
+import threading
 import time
 import uuid
 from typing import Dict, List, Optional
@@ -72,7 +72,9 @@ class SocketChat:
         return self.send({"message": message})
 
     def close(self) -> None:
-        self.client.disconnect()
+        """Disconnects without waiting: over polling, python-socketio's disconnect()
+        waits for the pending long-poll to return (up to the 25 s ping interval)."""
+        threading.Thread(target=self.client.disconnect, daemon=True).start()
 
     def __enter__(self) -> "SocketChat":
         return self
@@ -107,26 +109,6 @@ def user_events(tracker_store_url: str, senders: List[str]) -> Dict[str, int]:
         engine.dispose()
     counts = dict(rows)
     return {sender: counts.get(sender, 0) for sender in senders}
-
-
-def slot_value(tracker_store_url: str, sender: str, slot: str):
-    """The slot's value after the last event (what Rasa would load)."""
-    engine = create_engine(tracker_store_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
-            ).fetchall()
-    finally:
-        engine.dispose()
-    value = None
-    for type_name, data in rows:
-        event = json.loads(data)
-        if type_name == "restart":
-            value = None
-        elif type_name == "slot" and event.get("name") == slot:
-            value = event.get("value")
-    return value
 
 
 class Portal:
@@ -175,7 +157,7 @@ def first(items, default=None) -> Optional[object]:
 REFLECTION_ANSWERS = [
     "Ik heb vandaag zelf de kassa opgemaakt en klanten geholpen.",
     "Het was lastig om te vragen wat ik moest doen toen het druk was.",
-    "Mijn begeleider zei dat ik goed luister, daar ga ik mee verder.",
+    "Mijn begeleider zei dat ik goed luister. Dat wil ik zo houden.",
     "Ik heb uit mezelf de voorraad aangevuld in het magazijn.",
     "Volgende week vraag ik elke dag of ik ergens mee kan helpen.",
 ]

@@ -65,10 +65,10 @@ def hostile_name(index: int) -> str:
     return ["Fuzz Student", HTML_JS[index % len(HTML_JS)], "Zeynep Yılmaz", "عائشة"][index % 4]
 
 
-@settings(max_examples=130)
+@settings(max_examples=100)
 @given(conversation=conversations, known=st.integers(0, 9))
 def test_rest_conversations(stack, ledger, conversation, known):
-    """~600 messages over the REST channel, by known students and unknown senders."""
+    """~470 messages over the REST channel, by known students and unknown senders."""
     port = stack.config.rasa_port
     sender = new_student(hostile_name(known)) if known else f"anon-{known}-{len(ledger.senders)}"
     rest_say(port, sender, "/greet")
@@ -210,3 +210,19 @@ def test_reflection_form_keeps_its_state(stack, ledger, hostile):
         assert len(rows) == 1
         assert rows[0].iso_week == iso_week()
         assert rows[0].went_well == first_answer
+
+
+def test_an_answer_with_verder_is_not_taken_as_a_pause(stack, ledger):
+    """Found by this suite with the model of 24 Nov morning: inside the weekly
+    reflection, "... daar ga ik mee verder." was classified as `pause` (the training
+    data has "ik ga later verder"), so the form paused on every attempt at that
+    answer. The retrained model answers it; this keeps it that way."""
+    student = new_student()
+    with SocketChat(stack.config.rasa_port, student) as chat:
+        # the sequence hypothesis found
+        first = "Ik heb een klant zelf geholpen met het vinden van een product."
+        for message in ("/greet", "/start_reflection", first, "<script>alert('xss')</script>"):
+            chat.say(message)
+        said = " ".join(texts(chat.say("Mijn begeleider zei dat ik goed luister, daar ga ik mee verder.")))
+        ledger.count("socket", student, reached=True, number=5)
+    assert "Vraag 4 van 6" in said, said
