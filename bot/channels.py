@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import rasa_speedups
 from bot.channel_guard import TURN_DONE_EVENT, answer_turn
 from bot.config import get_settings
 from bot.ratelimit import TokenBucketLimiter
@@ -139,6 +140,7 @@ class TokenSocketIOInput(InputChannel):
         return RoomSocketIOOutput(self.sio, "bot_uttered") if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rasa_speedups.install()
         sio = AsyncServer(
             async_mode="sanic",
             cors_allowed_origins=self.cors_allowed_origins,
@@ -245,6 +247,7 @@ class CheckedRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rasa_speedups.install()
         blueprint = super().blueprint(on_new_message)
 
         @blueprint.middleware("request")

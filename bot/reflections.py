@@ -6,7 +6,7 @@ ISO week, so a retried save updates the same row instead of adding a second one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Set
 
 from sqlalchemy import delete, select
 
@@ -205,10 +205,21 @@ def delete_all_reflections(external_id: str) -> int:
         return len(ids)
 
 
+def shared_names(shared_fields: Optional[str]) -> Set[str]:
+    """The answers a student chose to share, from the stored comma-separated list."""
+    return {name for name in (shared_fields or "").split(",") if name in FIELDS}
+
+
 def shared_view(reflection: Reflection) -> Dict[str, object]:
     """Only the answers the student chose to share."""
-    shared = set(filter(None, (reflection.shared_fields or "").split(",")))
+    shared = shared_names(reflection.shared_fields)
     return {name: getattr(reflection, name) for name in FIELDS if name in shared}
+
+
+def shared_mood(shared_fields: Optional[str], mood: Optional[int]) -> Optional[int]:
+    """The mood score if the student shared it: for pages that need no answer text
+    and so never decrypt one."""
+    return mood if "mood" in shared_names(shared_fields) else None
 
 
 def export_records(

@@ -124,3 +124,22 @@ def test_guidance_page(portal_client):
     page = portal_client("sup-2").get("/supervisor/guidance").get_data(as_text=True)
     for words in ("compliment", "waarom", "hoe het met je stagiair gaat", "verantwoordelijkheid", "school"):
         assert words in page.lower()
+
+
+def test_overview_decrypts_no_answer_text(portal_client, monkeypatch):
+    """The overview needs weeks, moods and share choices only (plaintext columns)."""
+    from bot import crypto
+
+    _reflect(shift_week(iso_week(), -1), mood=5)
+    _reflect(share=(), mood=1)
+    client = portal_client("sup-1")
+
+    def tripwire(self, value):
+        if value is not None:
+            raise AssertionError("the overview decrypted an answer")
+
+    monkeypatch.setattr(crypto.Keyring, "decrypt", tripwire)
+    page = client.get("/supervisor").get_data(as_text=True)
+    assert "5 (heel goed)" in page and "1 (heel slecht)" not in page
+    assert "1 ongelezen" in page  # the unshared reflection is not counted
+    assert "Weekreflectie ingevuld" in page  # but it does count as done this week
