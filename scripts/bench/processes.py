@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.config import PROJECT_ROOT
 from bot.stack import Stack, StackConfig
 
 RESERVED_PORTS = {5005, 5055, 8000}  # the developer's `make run`
@@ -34,13 +33,9 @@ def free_port() -> int:
             return port
 
 
-def start_ours(workdir: Path, model: Path, database_url: str, timeout: float = 600,
-               experiment: Optional[Path] = None) -> Stack:
-    """Our three processes; `experiment` = a directory whose sitecustomize.py they load
-    first (scripts/bench/experiments/), for what-if runs only."""
+def start_ours(workdir: Path, model: Path, database_url: str, timeout: float = 600) -> Stack:
+    """Our three processes."""
     extra = dict(BENCH_ENV, **UNLIMITED_CHAT)
-    if experiment is not None:
-        extra["PYTHONPATH"] = os.pathsep.join([str(experiment), str(PROJECT_ROOT)])
     config = StackConfig(
         rasa_port=free_port(),
         action_port=free_port(),

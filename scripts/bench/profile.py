@@ -28,7 +28,7 @@ IDLE_LEAVES = frozenset({
 
 # (bucket, substring of a frame); the first rule matching any frame of a stack wins.
 RASA_BUCKETS = (
-    ("action response validation: Rasa RemoteAction._validate_action_result -> jsonschema.validate", "jsonschema/"),
+    ("action response validation: Rasa RemoteAction._validate_action_result (cached validator, bot/rasa_speedups.py)", "jsonschema/"),
     ("tracker event encryption (bot/stores.py -> bot/crypto.py)", "bot/crypto.py"),
     ("per-message account check (bot/tokens.chat_account_is_active)", "chat_account_is_active"),
     ("tracker store load/save (Rasa SQLTrackerStore on SQLite)", "rasa/core/tracker_store.py"),

@@ -75,9 +75,6 @@ def render_markdown(result: Dict[str, Any]) -> str:
     machine = result.get("machine") or {}
     settings = result.get("settings") or {}
     out: List[str] = ["# Stagecoach benchmark", ""]
-    if settings.get("experiment"):
-        out += [f"**Experiment `{settings['experiment']}`** (scripts/bench/experiments/): a what-if variant of our "
-                "stack, not the product's numbers.", ""]
     out.append(
         f"{fmt(machine.get('date'))} · commit `{(machine.get('git_commit') or '?')[:10]}`"
         f"{' (uncommitted changes)' if machine.get('git_dirty') else ''} · {fmt(machine.get('cores'))} cores "

@@ -85,9 +85,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--nlu-folds", type=int, default=env_int("BENCH_NLU_FOLDS", 3))
     p.add_argument("--skip-nlu", action="store_true", default=env_flag("BENCH_SKIP_NLU"))
     p.add_argument("--skip-training", action="store_true", default=env_flag("BENCH_SKIP_TRAINING"))
-    p.add_argument("--experiment", default=os.environ.get("BENCH_EXPERIMENT") or "",
-                   help="run our stack with a what-if patch from scripts/bench/experiments/ (e.g. cached-jsonschema); "
-                        "the report is labelled as an experiment")
     p.add_argument("--py-spy", default=os.environ.get("BENCH_PYSPY") or "",
                    help="path of a py-spy binary: adds an extra, separately reported concurrency-10 phase of ours "
                         "profiled with py-spy (var/bench/profile/); the measured phases stay unprofiled")
@@ -301,21 +298,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             "skip_nlu": args.skip_nlu,
             "skip_training": args.skip_training,
             "model": str(args.model),
-            "experiment": args.experiment or None,
         },
         "method": METHOD,
         "errors": {},
     }
     if args.model.exists():
         result["model"] = machine.describe_model(args.model)
-    experiment_dir = None
-    if args.experiment:
-        from scripts.bench.experiments import EXPERIMENTS
-
-        if args.experiment not in EXPERIMENTS:
-            print(f"Unknown experiment {args.experiment!r}; choose from {sorted(EXPERIMENTS)}", file=sys.stderr)
-            return 2
-        experiment_dir = EXPERIMENTS[args.experiment]
     if not args.model.exists():
         print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
         return 2
@@ -342,7 +330,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         def start() -> None:
             nonlocal ours, baseline
-            ours = start_ours(bench_dir, args.model, str(state["database_url"]), experiment=experiment_dir)
+            ours = start_ours(bench_dir, args.model, str(state["database_url"]))
             baseline = start_baseline(bench_dir, Path(state["baseline_model"]), BASELINE_PROJECT)
 
         section(result, "start stacks", start)
