@@ -260,3 +260,16 @@ class TopicRequest(Base):
     topic = Column(String(40), nullable=False)
     iso_week = Column(String(8), nullable=False, index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class PortalSession(Base):
+    """One portal login. The browser's signed cookie holds a random token; only its
+    SHA-256 is stored, so a copy of the database cannot be used to log in. Logging
+    out deletes the row, which makes a copied cookie worthless at once."""
+
+    __tablename__ = "portal_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False, index=True)

@@ -11,12 +11,13 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from flask import abort, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import Internship, Reflection, User
 from bot.passwords import fingerprint
+from bot.portal import sessions as portal_sessions
 
 HOME_ENDPOINTS = {
     "student": "student.home",
@@ -53,11 +54,17 @@ class Intern:
 def login_user(user: User) -> None:
     session.clear()  # a fresh session: no fixation of a session from before the login
     session.permanent = True
+    with session_scope() as db:
+        token = portal_sessions.start(db, user.id, current_app.permanent_session_lifetime)
     session["uid"] = user.id
     session["pwv"] = fingerprint(user.password_hash)
+    session["sid"] = token
 
 
 def logout_user() -> None:
+    """Ends the session on the server too, so a copy of the cookie no longer works."""
+    with session_scope() as db:
+        portal_sessions.end(db, session.get("sid"))
     session.clear()
 
 
@@ -69,8 +76,13 @@ def load_current_user() -> None:
         return  # no database query for a stylesheet or the health check
     with session_scope() as db:
         user = db.get(User, uid)
-        if user is None or not user.active or session.get("pwv") != fingerprint(user.password_hash):
-            session.clear()  # deactivated, deleted, or password changed since this login
+        if (
+            user is None
+            or not user.active
+            or session.get("pwv") != fingerprint(user.password_hash)
+            or not portal_sessions.is_active(db, session.get("sid"), user.id)
+        ):
+            session.clear()  # deactivated, deleted, password changed, logged out or expired
             return
         g.user = CurrentUser(user.id, user.external_id, user.role, user.name)
 

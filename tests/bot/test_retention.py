@@ -12,6 +12,7 @@ from bot.db import session_scope
 from bot.models import (
     AuditEvent,
     Goal,
+    PortalSession,
     ReadReceipt,
     Reflection,
     SafetyReport,
@@ -66,6 +67,8 @@ def data(people, tracker_store):
                              updated_at=NOW - dt.timedelta(days=900)),
                 SafetyReport(student_id=student, message="recent gesloten", status="closed",
                              updated_at=NOW - dt.timedelta(days=729)),
+                PortalSession(token_hash="a" * 64, user_id=student, expires_at=NOW - dt.timedelta(minutes=1)),
+                PortalSession(token_hash="b" * 64, user_id=student, expires_at=NOW + dt.timedelta(hours=7)),
             ]
         )
     tracker_store.save(
@@ -97,6 +100,7 @@ EXPECTED_FIRST_RUN = {
     "topic_requests": 1,
     "safety_reports": 1,
     "audit_events": 1,
+    "portal_sessions": 1,
     "chat_events": 3,
 }
 
@@ -117,6 +121,7 @@ def test_old_data_disappears_recent_data_stays(data, tracker_store):
             "recent gesloten",
         ]
         assert [e.actor_label for e in session.execute(select(AuditEvent)).scalars()] == ["729 dagen"]
+        assert [p.token_hash for p in session.execute(select(PortalSession)).scalars()] == ["b" * 64]
     remaining = tracker_store.rows()
     assert [(r.sender_id, r.type_name) for r in remaining] == [("student-1", "user"), ("student-1", "bot")]
     assert all("nieuw" in r.data for r in remaining)

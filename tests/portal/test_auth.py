@@ -55,6 +55,58 @@ def test_password_change_ends_existing_sessions(portal_client):
     assert client.get("/student").status_code == 302
 
 
+def _cookie(client):
+    return client.get_cookie("stagecoach_session").value
+
+
+def _client_with_cookie(portal_client, value):
+    thief = portal_client()
+    thief.set_cookie("stagecoach_session", value)
+    return thief
+
+
+def test_logout_revokes_a_copied_session_cookie(portal_client):
+    client = portal_client("sup-1")
+    stolen = _cookie(client)
+    assert _client_with_cookie(portal_client, stolen).get("/supervisor").status_code == 200  # a copy works...
+    client.post("/logout")
+    assert _client_with_cookie(portal_client, stolen).get("/supervisor").status_code == 302  # ...until logout
+
+
+def test_logout_ends_only_that_login(portal_client):
+    phone, laptop = portal_client("student-1"), portal_client("student-1")
+    phone.post("/logout")
+    assert phone.get("/student").status_code == 302
+    assert laptop.get("/student").status_code == 200
+
+
+def test_expired_server_session_is_refused_and_pruned(portal_client):
+    import datetime as dt
+
+    from bot import retention
+    from bot.models import PortalSession
+
+    client = portal_client("student-1")
+    with session_scope() as db:
+        for row in db.execute(select(PortalSession)).scalars():
+            row.expires_at = dt.datetime.utcnow() - dt.timedelta(minutes=1)
+    assert client.get("/student").status_code == 302
+    assert retention.run_retention()["portal_sessions"] == 1
+    with session_scope() as db:
+        assert db.execute(select(PortalSession)).first() is None
+
+
+def test_session_table_holds_no_usable_token(portal_client):
+    from bot.models import PortalSession
+
+    client = portal_client("student-1")
+    with client.session_transaction() as cookie_session:
+        token = cookie_session["sid"]
+    with session_scope() as db:
+        stored = [row.token_hash for row in db.execute(select(PortalSession)).scalars()]
+    assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
 def test_login_never_redirects_off_site(portal_client, target):
     response = portal_client().post("/login", data={"login": "sup-1", "password": PASSWORD, "next": target})
