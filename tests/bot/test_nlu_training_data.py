@@ -15,6 +15,7 @@ from bot import safety
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "data" / "nlu"
+HELDOUT_DIR = ROOT / "tests" / "nlu" / "heldout"
 ENTITY_MARKUP = re.compile(r"\[([^\]]*)\]\{[^}]*\}|\[([^\]]*)\]\([^)]*\)")
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "ask_capabilities", "out_of_scope",
@@ -29,9 +30,9 @@ def _plain(example: str) -> str:
     return ENTITY_MARKUP.sub(lambda m: m.group(1) or m.group(2) or "", example).strip()
 
 
-def _examples_by_intent() -> Dict[str, List[str]]:
+def _examples_by_intent(directory: Path = NLU_DIR) -> Dict[str, List[str]]:
     examples: Dict[str, List[str]] = defaultdict(list)
-    for path in sorted(NLU_DIR.rglob("*.yml")):
+    for path in sorted(directory.rglob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if "intent" not in block:
                 continue
@@ -65,6 +66,24 @@ def test_no_example_is_taught_as_two_intents(examples):
             owners[text.lower()].add(intent)
     clashes = {text: sorted(intents) for text, intents in owners.items() if len(intents) > 1}
     assert not clashes, f"examples in more than one intent: {clashes}"
+
+
+def _comparable(text: str) -> str:
+    return " ".join(re.sub(r"[^\w ]", "", text.lower()).split())
+
+
+def test_training_data_holds_no_heldout_message(examples):
+    """The held-out set (tests/nlu/heldout) only measures honestly if no message of it
+    is trained on. Reports counts per intent only, so data writers running this test
+    never see held-out text."""
+    heldout = {_comparable(text) for texts in _examples_by_intent(HELDOUT_DIR).values() for text in texts}
+    assert heldout, "held-out set not found"
+    overlap = defaultdict(int)
+    for intent, texts in examples.items():
+        for text in texts:
+            if _comparable(text) in heldout:
+                overlap[intent] += 1
+    assert not overlap, f"training examples equal to held-out messages, per intent: {dict(overlap)}"
 
 
 def test_safety_net_raises_no_false_alarm_on_training_data(examples):
