@@ -9,7 +9,7 @@ VENDOR_JS := bot/portal/static/vendor/socket.io.min.js
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup train run test test-fast lint nlu-compare nlu-heldout validate clean bench
+.PHONY: setup train run test test-fast lint nlu-compare nlu-heldout nlu-dev validate clean bench
 
 setup: $(VENV)/.installed $(SPACY_MODEL)/config.cfg $(VENDOR_JS)
 
@@ -50,6 +50,10 @@ lint: setup
 
 nlu-heldout: train
 	$(PY) scripts/nlu_heldout.py --model $(MODEL)
+
+# The development set (tests/nlu/dev): for error analysis while improving the data.
+nlu-dev: train
+	$(PY) scripts/nlu_heldout.py --model $(MODEL) --set dev
 
 nlu-compare: setup
 	$(PY) scripts/compare_pipelines.py

@@ -1,7 +1,12 @@
 """Evaluates the trained model on the held-out NLU set (tests/nlu/heldout, never
 trained on) and fails below the thresholds measured for this project.
 
-Usage: python scripts/nlu_heldout.py --model models/coach.tar.gz
+With `--set dev` it evaluates the development set instead (tests/nlu/dev: written
+by outside writers who saw only intents.md, also never trained on). The dev set is
+for looking at errors while improving the data; the held-out set stays unread and
+is the gate.
+
+Usage: python scripts/nlu_heldout.py --model models/coach.tar.gz [--set dev]
 """
 from __future__ import annotations
 
@@ -14,33 +19,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set from measurements (README, "NLU quality"): a drop below these is a regression.
-MIN_MACRO_F1 = 0.80
+MIN_MACRO_F1 = 0.82
 MIN_UNSAFE_RECALL = 0.95
+SETS = {"heldout": ROOT / "tests" / "nlu" / "heldout", "dev": ROOT / "tests" / "nlu" / "dev"}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(ROOT / "models" / "coach.tar.gz"))
-    parser.add_argument("--out", default=str(ROOT / "results" / "heldout"))
+    parser.add_argument("--set", choices=sorted(SETS), default="heldout")
+    parser.add_argument("--out", help="default: results/<set>")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "results" / args.set)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
     rasa = str(Path(sys.executable).parent / "rasa")
     log = Path(args.out) / "rasa.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
         subprocess.run(
-            [rasa, "test", "nlu", "--nlu", str(ROOT / "tests" / "nlu" / "heldout"), "--model", args.model, "--out", args.out],
+            [rasa, "test", "nlu", "--nlu", str(SETS[args.set]), "--model", args.model, "--out", args.out],
             cwd=ROOT, env=env, check=True, stdout=handle, stderr=subprocess.STDOUT,
         )
     report = json.loads((Path(args.out) / "intent_report.json").read_text())
-    macro = report["macro avg"]["f1-score"]
     unsafe = report["report_unsafe"]["recall"]
-    per_intent = {k: v for k, v in report.items() if isinstance(v, dict) and "support" in v and k not in ("macro avg", "weighted avg", "micro avg")}
-    print("Held-out NLU evaluation (tests/nlu/heldout)")
+    per_intent = {
+        k: v for k, v in report.items()
+        if isinstance(v, dict) and v.get("support") and k not in ("macro avg", "weighted avg", "micro avg")
+    }
+    # over the intents the set contains: a prediction of an intent the set has no
+    # message for (e.g. `pause` in the dev set) costs precision, not an extra zero
+    macro = sum(v["f1-score"] for v in per_intent.values()) / len(per_intent)
+    print(f"NLU evaluation on {SETS[args.set].relative_to(ROOT)}")
     for intent, scores in sorted(per_intent.items(), key=lambda kv: kv[1]["f1-score"]):
         print(f"  {intent:28s} f1={scores['f1-score']:.3f} recall={scores['recall']:.3f} n={scores['support']}")
     print(f"macro-F1={macro:.3f} (min {MIN_MACRO_F1}), report_unsafe recall={unsafe:.3f} (min {MIN_UNSAFE_RECALL})")
-    if macro < MIN_MACRO_F1 or unsafe < MIN_UNSAFE_RECALL:
+    if args.set == "heldout" and (macro < MIN_MACRO_F1 or unsafe < MIN_UNSAFE_RECALL):
         print("FAILED: held-out NLU quality below threshold")
         return 1
     return 0
