@@ -51,11 +51,13 @@ class Intern:
         return self.name.split(" ")[0]
 
 
-def login_user(user: User) -> None:
+def login_user(db, user: User) -> None:
+    """`db` is the caller's open database session (the one that checked the password
+    and may have rehashed it): a second session would wait for that one's write lock
+    on SQLite."""
     session.clear()  # a fresh session: no fixation of a session from before the login
     session.permanent = True
-    with session_scope() as db:
-        token = portal_sessions.start(db, user.id, current_app.permanent_session_lifetime)
+    token = portal_sessions.start(db, user.id, current_app.permanent_session_lifetime)
     session["uid"] = user.id
     session["pwv"] = fingerprint(user.password_hash)
     session["sid"] = token

@@ -96,6 +96,27 @@ def test_expired_server_session_is_refused_and_pruned(portal_client):
         assert db.execute(select(PortalSession)).first() is None
 
 
+def test_login_that_rehashes_an_old_password_hash(portal_client):
+    """The rehash and the server-side session row are written in one transaction
+    (two would wait on each other's SQLite write lock and fail the login)."""
+    from argon2 import PasswordHasher
+
+    from bot.models import PortalSession
+
+    with session_scope() as db:
+        user = db.execute(select(User).where(User.external_id == "student-1")).scalar()
+        user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+        old_hash = user.password_hash
+    assert passwords.needs_rehash(old_hash)
+    client = portal_client()
+    assert login(client, "student-1").status_code == 302
+    assert client.get("/student").status_code == 200
+    with session_scope() as db:
+        user = db.execute(select(User).where(User.external_id == "student-1")).scalar()
+        assert user.password_hash != old_hash and not passwords.needs_rehash(user.password_hash)
+        assert db.execute(select(PortalSession).where(PortalSession.user_id == user.id)).first() is not None
+
+
 def test_session_table_holds_no_usable_token(portal_client):
     from bot.models import PortalSession
 

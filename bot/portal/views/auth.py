@@ -62,7 +62,7 @@ def login():
             user.password_hash = rehash(password)
         if ok:
             db.flush()
-            login_user(user)
+            login_user(db, user)
             role = user.role
     if not ok:
         throttle.failed(login_text, ip)
