@@ -38,7 +38,8 @@ def build_engine(url: str) -> Engine:
         # PRAGMAs below) per session, which was a third of the action server's time
         # under load. A pool of reused connections is safe with check_same_thread off
         # because a pooled connection serves one session (one thread) at a time.
-        pooling = {} if parsed.database in (None, "", ":memory:") else {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
+        in_memory = parsed.database in (None, "", ":memory:")
+        pooling = {} if in_memory else {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine

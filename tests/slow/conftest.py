@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import pytest
 import sqlalchemy as sa
 
-from bot import config, db
+from bot import config, db, reflections
 from bot.stack import Stack, StackConfig
 from tests.e2e.conftest import MODEL, free_port
 from tests.e2e.test_conversations import REFLECTION_ANSWERS
@@ -302,3 +302,13 @@ class ThrowawayPostgres:
         if self.data.exists() and self.running():
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def assert_saved_once(student: str, answers) -> None:
+    """Exactly one reflection for the student, with these answers and mood 4 (as
+    fill_reflection_form gives it)."""
+    records = reflections.export_records(student=student)
+    assert len(records) == 1, records
+    record = records[0]
+    assert [record[f] for f in ("went_well", "difficult", "feedback", "initiative", "next_goal")] == list(answers)
+    assert record["mood"] == 4

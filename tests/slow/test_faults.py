@@ -18,13 +18,13 @@ from typing import Optional
 import pytest
 import sqlalchemy as sa
 
-from bot import reflections
 from bot.channel_guard import SOMETHING_WENT_WRONG
 from bot.stack import Stack, prepare_database
 from bot.users import import_csv_bytes
 from tests.slow.conftest import (
     ThrowawayPostgres,
     answer,
+    assert_saved_once,
     duplicated_events,
     environment,
     fill_reflection_form,
@@ -92,14 +92,6 @@ def new_student() -> str:
 
 async def connect(faults: FaultStack, student: str) -> SocketChat:
     return await SocketChat(rasa_url(faults.stack.config.rasa_port), student).connect()
-
-
-def assert_saved_once(student: str, answers) -> None:
-    records = reflections.export_records(student=student)
-    assert len(records) == 1, records
-    record = records[0]
-    assert [record[f] for f in ("went_well", "difficult", "feedback", "initiative", "next_goal")] == list(answers)
-    assert record["mood"] == 4
 
 
 async def test_action_server_killed_mid_form(faults):
