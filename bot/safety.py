@@ -43,10 +43,21 @@ def load_categories(path: Path = PATTERNS_FILE) -> Tuple[Category, ...]:
     )
 
 
+# Chat spellings rewritten to standard Dutch before matching, so that the patterns
+# need only one spelling ("k wil nie meer leven" must match like "ik wil niet meer leven").
+CHAT_SPELLINGS = {"nie": "niet", "ni": "niet", "nt": "niet", "k": "ik", "ff": "even", "effe": "even", "da": "dat"}
+_CHAT_WORD = re.compile(r"(?<![\w'-])(" + "|".join(CHAT_SPELLINGS) + r")(?![\w'-])")
+
+
+def normalise(text: str) -> str:
+    lowered = re.sub(r"\s+", " ", (text or "").lower()).strip()
+    return _CHAT_WORD.sub(lambda match: CHAT_SPELLINGS[match.group(1)], lowered)
+
+
 def detect(text: str) -> List[str]:
     """Names of the unsafe categories the text matches (empty when none)."""
-    lowered = re.sub(r"\s+", " ", (text or "").lower()).strip()
-    return [c.name for c in load_categories() if any(p.search(lowered) for p in c.patterns)]
+    normalised = normalise(text)
+    return [c.name for c in load_categories() if any(p.search(normalised) for p in c.patterns)]
 
 
 def create_report(

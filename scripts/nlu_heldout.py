@@ -21,7 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Set from measurements (README, "NLU quality"): a drop below these is a regression.
 MIN_MACRO_F1 = 0.82
 MIN_UNSAFE_RECALL = 0.95
-SETS = {"heldout": ROOT / "tests" / "nlu" / "heldout", "dev": ROOT / "tests" / "nlu" / "dev"}
+SETS = {
+    "heldout": ROOT / "tests" / "nlu" / "heldout",
+    "dev": ROOT / "tests" / "nlu" / "dev",
+    "dev2": ROOT / "tests" / "nlu" / "dev2",
+}
 
 
 def main() -> int:
