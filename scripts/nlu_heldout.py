@@ -25,6 +25,7 @@ SETS = {
     "heldout": ROOT / "tests" / "nlu" / "heldout",
     "dev": ROOT / "tests" / "nlu" / "dev",
     "dev2": ROOT / "tests" / "nlu" / "dev2",
+    "dev3": ROOT / "tests" / "nlu" / "dev3",
 }
 
 
