@@ -24,8 +24,6 @@ MIN_UNSAFE_RECALL = 0.95
 SETS = {
     "heldout": ROOT / "tests" / "nlu" / "heldout",
     "dev": ROOT / "tests" / "nlu" / "dev",
-    "dev2": ROOT / "tests" / "nlu" / "dev2",
-    "dev3": ROOT / "tests" / "nlu" / "dev3",
 }
 
 
