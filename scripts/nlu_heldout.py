@@ -19,8 +19,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set from measurements (README, "NLU quality"): a drop below these is a regression.
-MIN_MACRO_F1 = 0.82
-MIN_UNSAFE_RECALL = 0.95
+MIN_MACRO_F1 = 0.86
+# Every unsafe report in the set must be recognised (intents.md: missing one is the
+# worst error the assistant can make).
+MIN_UNSAFE_RECALL = 1.0
+# Intents this project adds to the contract of intents.md (commands inside the
+# reflection); the product bar is measured over the contract's intents only.
+PROJECT_INTENTS = {"pause", "retry", "inform"}
 SETS = {
     "heldout": ROOT / "tests" / "nlu" / "heldout",
     "dev": ROOT / "tests" / "nlu" / "dev",
@@ -55,6 +60,8 @@ def main() -> int:
     print(f"NLU evaluation on {SETS[args.set].relative_to(ROOT)}")
     for intent, scores in sorted(per_intent.items(), key=lambda kv: kv[1]["f1-score"]):
         print(f"  {intent:28s} f1={scores['f1-score']:.3f} recall={scores['recall']:.3f} n={scores['support']}")
+    contract = [v["f1-score"] for k, v in per_intent.items() if k not in PROJECT_INTENTS]
+    print(f"macro-F1 over the intents of intents.md={sum(contract) / len(contract):.3f} ({len(contract)} intents)")
     print(f"macro-F1={macro:.3f} (min {MIN_MACRO_F1}), report_unsafe recall={unsafe:.3f} (min {MIN_UNSAFE_RECALL})")
     if args.set == "heldout" and (macro < MIN_MACRO_F1 or unsafe < MIN_UNSAFE_RECALL):
         print("FAILED: held-out NLU quality below threshold")
