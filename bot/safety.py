@@ -49,14 +49,15 @@ CHAT_SPELLINGS = {"nie": "niet", "ni": "niet", "nt": "niet", "k": "ik", "ff": "e
 _CHAT_WORD = re.compile(r"(?<![\w'-])(" + "|".join(CHAT_SPELLINGS) + r")(?![\w'-])")
 
 
-def normalise(text: str) -> str:
+def text_for_matching(text: str) -> str:
+    """Lower-cased, whitespace folded, chat spellings in standard Dutch."""
     lowered = re.sub(r"\s+", " ", (text or "").lower()).strip()
     return _CHAT_WORD.sub(lambda match: CHAT_SPELLINGS[match.group(1)], lowered)
 
 
 def detect(text: str) -> List[str]:
     """Names of the unsafe categories the text matches (empty when none)."""
-    normalised = normalise(text)
+    normalised = text_for_matching(text)
     return [c.name for c in load_categories() if any(p.search(normalised) for p in c.patterns)]
 
 
