@@ -11,7 +11,14 @@ from rasa_sdk.types import DomainDict
 from actions.base import CoachAction
 from actions.reflection_save import RETRY_BUTTON, reset_form_events, save_reflection_now
 from bot import reflections
-from bot.parsing import answer_problem, normalise, parse_confirmation, parse_mood, parse_share
+from bot.parsing import (
+    SAVE_BUTTON_PAYLOAD,
+    answer_problem,
+    normalise,
+    parse_confirmation,
+    parse_mood,
+    parse_share,
+)
 from bot.reflection_dialog import FORM_SLOTS, SUMMARY_LABELS, summary_messages
 from bot.weeks import iso_week
 
@@ -19,7 +26,7 @@ MAX_TRIES = 2
 # Rules start the form on this slot, so conversation tests can check the path.
 READY = SlotSet("reflection_ready", True)
 NOT_READY = SlotSet("reflection_ready", False)
-EDIT_BUTTONS = [{"title": "✅ Opslaan", "payload": "opslaan"}] + [
+EDIT_BUTTONS = [{"title": "✅ Opslaan", "payload": SAVE_BUTTON_PAYLOAD}] + [
     {"title": f"✏️ {label}", "payload": f"wijzig {label.lower()}"} for label in SUMMARY_LABELS.values()
 ] + [{"title": "✏️ Delen", "payload": "wijzig delen"}]
 

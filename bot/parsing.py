@@ -13,10 +13,36 @@ MAX_ANSWER_CHARS = 1500
 MAX_MESSAGE_CHARS = 5000
 MIN_ANSWER_WORDS = 3
 
+_MONTH = r"(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)"
+_NUMBER = r"(\d+|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|paar|aantal)"
+_PERIOD = r"(dag|dagen|week|weken|weekjes|maand|maanden)"
+# Read in order: the first phase whose pattern matches wins, so "after" (the end is
+# near or past) goes before "during" (which also matches "ik zit in de laatste week").
 _PHASE_WORDS = (
-    ("after", r"\b(einde|eind|laatste|bijna klaar|afgerond|klaar|afsluit|na (mijn|m'?n|de) stage|na afloop)\b"),
-    ("before", r"\b(nog niet begonnen|voor (mijn|m'?n|de) stage|begin nog|moet nog beginnen|solliciteer|zoek(en)? (een )?stage|voorbereid)"),
-    ("during", r"\b(tijdens|middenin|midden in|bezig|nu op stage|al begonnen|loop (nu )?stage|zit (nu )?op)\b"),
+    ("after", r"\b(einde|eind van|laatste (dag|dagen|week|weken|stagedag|loodjes)|bijna klaar|(helemaal|al|net) klaar"
+              r"|klaar met (mijn|mn|m'?n|de) (stage|bpv)|(stage|bpv) is klaar|ben klaar\b(?! met (mijn|mn|m'?n|de) (taken|werk|klus))"
+              r"|afgerond|afgesloten|aan het afronden|afgelopen|voorbij|(?<!week )(?<!helft )zit(ten)? erop|er al op zitten"
+              r"|na (mijn|m'?n|de) (stage|bpv)|na afloop|achteraf|erna|eindbeoordeling al|nog maar (een|één|1) week|finished|al gehad)\b"),
+    ("before", r"\b(nog niet (begonnen|gestart|bij)|voor (mijn|m'?n|de) (stage|bpv)|voordat ik begin|vooraf|ervoor|binnenkort"
+               r"|begin nog|moet nog (beginnen|starten|een plek)|(begint|start|begin|starten|beginnen) (pas |nog )?(na|in|over|volgende|volgend|morgen|binnenkort)\b"
+               r"|(morgen|volgende (week|maand)|over " + _NUMBER + r" " + _PERIOD + r"|in " + _MONTH + r") (begin|start|ga ik beginnen)"
+               r"|pas in " + _MONTH + r"|begin pas als|^over " + _NUMBER + r" " + _PERIOD + r"$|^volgende (week|maand)|op het punt te beginnen|eerste (stage)?dag is (over|morgen|maandag|volgende)|(maandag|morgen) is mijn eerste dag"
+               r"|solliciteer|aan het solliciteren|zoek(en)? (nog )?(een )?(stage|leerbedrijf|stageplek|stageadres|leerwerkplek)"
+               r"|heb nog geen (stage|stageplek|leerwerkplaats|leerwerkplek|leerbedrijf)|not started|voorbereid)"),
+    ("during", r"\b(tijdens|middenin|midden in|in the middle|bezig|halverwege|op de helft|helft zit erop|tweede helft"
+               r"|al begonnen|net (begonnen|gestart)|loop (nu |sinds \S+ |er )?(stage|bpv)|loop er|zit (nu |er )?(op|in) (mijn|mn|m'?n|de)? ?(stage|bpv)"
+               r"|zit (er|al) (middenin|sinds)|zit er sinds|ben er (nu |sinds )|werk er (nu |al )|draai (nu )?mee"
+               r"|(zit|ben) (nu )?in (week|periode|mijn|de) (\d+|eerste|tweede|derde|vierde|\d+e)\b|week \d+|eerste (dag|week|maand)"
+               r"|nog (een )?" + _NUMBER + r" " + _PERIOD + r"( te gaan)?|loop ik (daar|er|nu)|ben er (\S+ ){0,3}(week|weken|maand|maanden)|nog een (maand|week) of|al een (tijdje|paar|jaar))"),
+)
+_LEERWEG_WORDS = (
+    ("BBL", r"\b(bbl|bbl'?er|beroepsbegeleidende|(heb|mijn|mn|m'?n|via|op|in) (een |het |de )?(leerwerk\w*|leerbaan)"
+            r"|^(leerwerk\w*|leerbaan|duale? traject)$|leerling(-| )werknemer|leerling in loondienst|ben (al )?in dienst bij"
+            r"|duale traject|werk en leer|leren en werken|(salaris|loon) en ga"
+            r"|(1|een|één) (les|school)dag|(1|een|één) dag (in de week |per week )?(naar )?(school|les)"
+            r"|\d dagen werken (en )?(1|een|één) dag)"),
+    ("BOL", r"\b(bol|bol'?er|beroepsopleidende|^voltijd$|voltijd(se|s)? (opleiding|student|school)|dagopleiding|dagonderwijs|full-?time (school|student)"
+            r"|stagiair vanuit school)\b"),
 )
 # Words start at a word boundary ("rot" not in "trots", "top" not in "stoppen").
 _MOOD_WORDS = {
@@ -75,8 +101,11 @@ def known_leerweg(value: object) -> Optional[str]:
 
 
 def leerweg_from_text(text: str) -> Optional[str]:
-    match = re.search(r"\b(bol|bbl)\b", normalise(text).lower())
-    return match.group(1).upper() if match else None
+    lowered = normalise(text).lower()
+    for leerweg, pattern in _LEERWEG_WORDS:
+        if re.search(pattern, lowered):
+            return leerweg
+    return None
 
 
 def answer_problem(text: str) -> Optional[str]:
@@ -110,9 +139,16 @@ def parse_share(text: str) -> Optional[str]:
     return None
 
 
+# The summary's save button sends an intent payload: Rasa reads it without the NLU,
+# so the click can never be mistaken for "pause" or "goodbye" (both would pause the form).
+SAVE_BUTTON_PAYLOAD = "/affirm"
+
+
 def parse_confirmation(text: str) -> Tuple[Optional[str], Optional[str]]:
     """('save', None), ('edit', slot_name) or (None, None) when unclear."""
     cleaned = normalise(text).lower()
+    if cleaned == SAVE_BUTTON_PAYLOAD:
+        return "save", None
     if re.search(r"(wijzig|aanpass|verander|anders)", cleaned):
         for word, slot in EDIT_TARGETS.items():
             if word in cleaned:

@@ -89,7 +89,21 @@ async def test_summary_before_saving_lists_answers_and_sharing(tracker_factory, 
     await ActionAskReflConfirm().run(dispatcher, tracker_factory("student-1", slots=FILLED), domain)
     assert "klant zelf geholpen" in texts(dispatcher)[0]
     assert "alleen je doel en stemming" in texts(dispatcher)[1]
-    assert dispatcher.messages[1]["buttons"][0]["payload"] == "opslaan"
+    assert dispatcher.messages[1]["buttons"][0]["payload"] == "/affirm"
+
+
+@pytest.mark.parametrize("answer", ["/affirm", "opslaan", "ja klopt", "is goed zo"])
+def test_confirm_save_button_and_typed_save(answer, tracker_factory, dispatcher, domain):
+    result = validate("refl_confirm", answer, tracker_factory, dispatcher, domain)
+    assert result == {"refl_confirm": "save"}
+    assert texts(dispatcher) == []
+
+
+@pytest.mark.parametrize("answer", ["/deny", "/affirmeren", "hmm", "/pause"])
+def test_confirm_unclear_answer_asks_again(answer, tracker_factory, dispatcher, domain):
+    result = validate("refl_confirm", answer, tracker_factory, dispatcher, domain)
+    assert result == {"refl_confirm": None}
+    assert "Opslaan" in texts(dispatcher)[0]
 
 
 async def test_submit_saves_once_and_is_idempotent(people, tracker_factory, dispatcher, domain):

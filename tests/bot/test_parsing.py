@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from bot.parsing import (
     phase_from_text,
 )
 from bot.topics import PHASE_LABELS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # --- normalise ----------------------------------------------------------------------
 
@@ -192,7 +195,26 @@ def test_phase_from_text(text, phase):
     assert phase_from_text(text) == phase
 
 
-@pytest.mark.parametrize("text", ["", "hoi", "ik heb morgen een eindgesprek"])
+@pytest.mark.parametrize(
+    "text,phase",
+    [
+        ("over twee weken begin ik bij de garage", "before"),
+        ("ik start in augustus", "before"),
+        ("ik heb nog geen leerbedrijf", "before"),
+        ("ik zit in week 9", "during"),
+        ("ik heb nog een paar weken te gaan", "during"),
+        ("de eerste week zit erop", "during"),
+        ("de helft zit erop", "during"),
+        ("mijn bpv zit erop", "after"),
+        ("ik ben net klaar met mn stage", "after"),
+        ("nog maar een week", "after"),
+    ],
+)
+def test_phase_from_text_other_wordings(text, phase):
+    assert phase_from_text(text) == phase
+
+
+@pytest.mark.parametrize("text", ["", "hoi", "ik heb morgen een eindgesprek", "ik ben klaar met mijn taken, wat nu"])
 def test_phase_from_text_unclear(text):
     assert phase_from_text(text) is None
 
@@ -203,6 +225,47 @@ def test_phase_from_text_unclear(text):
 )
 def test_leerweg_from_text(text, leerweg):
     assert leerweg_from_text(text) == leerweg
+
+
+@pytest.mark.parametrize(
+    "text,leerweg",
+    [
+        ("ik werk 4 dagen en heb 1 schooldag", "BBL"),
+        ("ik heb een leerwerkplek bij een installateur", "BBL"),
+        ("ik ben leerling-werknemer", "BBL"),
+        ("voltijdse opleiding", "BOL"),
+        ("ik ben een bol'er", "BOL"),
+        ("ze bieden me na de stage een leerwerkplek aan", None),
+        ("kan ik daarna voltijd werken bij jullie", None),
+        ("ik wil later in dienst bij de gemeente", None),
+    ],
+)
+def test_leerweg_from_text_other_wordings(text, leerweg):
+    assert leerweg_from_text(text) == leerweg
+
+
+def _annotated_training_examples():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / "data" / "nlu"))
+    return [
+        (entity["entity"], entity["value"], message.get("text"))
+        for message in data.intent_examples
+        for entity in message.get("entities") or []
+        if entity["entity"] in ("phase", "leerweg")
+    ]
+
+
+def test_phase_and_leerweg_readers_agree_with_the_training_annotations():
+    """The rule readers replace an entity extractor: they must find the value the
+    training data annotates in nearly every annotated example (README, NLU pipeline)."""
+    examples = _annotated_training_examples()
+    readers = {"phase": phase_from_text, "leerweg": leerweg_from_text}
+    for entity in readers:
+        annotated = [(value, text) for name, value, text in examples if name == entity]
+        correct = sum(readers[entity](text) == value for value, text in annotated)
+        assert len(annotated) >= 50
+        assert correct / len(annotated) >= 0.9, (entity, correct, len(annotated))
 
 
 # --- open answers -------------------------------------------------------------------

@@ -40,6 +40,12 @@ class Chat:
     def texts(self, sender: str, text: str) -> List[str]:
         return [m.get("text", "") for m in self.say(sender, text)]
 
+    def press(self, sender: str, messages: List[Dict], title: str) -> List[Dict]:
+        """Sends the payload of the button titled `title` in `messages`, like a click."""
+        payloads = [b["payload"] for m in messages for b in m.get("buttons", []) if b["title"] == title]
+        assert payloads, f"no button {title!r} in {messages}"
+        return self.say(sender, payloads[-1])
+
     def conversation(self, sender: str) -> str:
         return f"{sender}"
 

@@ -41,9 +41,9 @@ def answer_reflection(chat, student: str, share: str = "alles delen") -> list:
         assert any(expected in r for r in replies), (answer, replies)
     replies = chat.texts(student, "4")
     assert any("Wat mag je praktijkbegeleider" in r for r in replies), replies
-    replies = chat.texts(student, share)
-    assert any("Dit heb je ingevuld" in r for r in replies), replies
-    return chat.texts(student, "opslaan")
+    summary = chat.say(student, share)
+    assert any("Dit heb je ingevuld" in m.get("text", "") for m in summary), summary
+    return [m.get("text", "") for m in chat.press(student, summary, "✅ Opslaan")]
 
 
 def test_greeting_uses_first_name_and_privacy_notice(chat, fresh_student):
