@@ -6,12 +6,15 @@ write another student's conversation. Here the conversation id comes only from
 the verified chat token (minted by the portal for the logged-in student) and is
 kept in the server-side socket session; anything the client sends is ignored.
 
-Hardening (docs/security.md): the account must still be an active student at
-connect time (a leaked token of a deactivated or deleted student is refused) and
-again for every message on an open connection (one indexed query); each student
-has a token bucket (bot/ratelimit.py; CHAT_RATE_BURST and CHAT_RATE_PER_MINUTE),
-and a message over the limit gets a Dutch answer instead of going to Rasa. The
-limiter lives in this Rasa process: with several replicas each counts on its own.
+Hardening (docs/security.md): a chat token opens one connection only (it is
+redeemed in the app database at connect time, bot.tokens.redeem_chat_token; the
+chat page fetches a fresh one for every connection attempt); the account must
+still be an active student at connect time (a leaked token of a deactivated or
+deleted student is refused) and again for every message on an open connection
+(one indexed query); each student has a token bucket (bot/ratelimit.py;
+CHAT_RATE_BURST and CHAT_RATE_PER_MINUTE), and a message over the limit gets a
+Dutch answer instead of going to Rasa. The limiter lives in this Rasa process:
+with several replicas each counts on its own.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from bot import rasa_speedups
 from bot.channel_guard import TURN_DONE_EVENT, answer_turn
 from bot.config import get_settings
 from bot.ratelimit import TokenBucketLimiter
-from bot.tokens import InvalidToken, chat_account_is_active, verify_chat_token
+from bot.tokens import InvalidToken, chat_account_is_active, redeem_chat_token, verify_chat_token
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +78,22 @@ def chat_rate_limiter() -> TokenBucketLimiter:
     return TokenBucketLimiter(settings.chat_rate_burst, settings.chat_rate_per_minute / 60.0)
 
 
-async def _account_is_active(external_id: str) -> bool:
+async def _off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
     # a short blocking database query: off the event loop, and never waiting long
-    # for a database that hangs (the caller treats a timeout like any other error)
-    check = asyncio.get_running_loop().run_in_executor(None, chat_account_is_active, external_id)
-    return await asyncio.wait_for(check, ACCOUNT_CHECK_TIMEOUT_SECONDS)
+    # for a database that hangs (the callers treat a timeout like any other error)
+    call = asyncio.get_running_loop().run_in_executor(None, function, *args)
+    return await asyncio.wait_for(call, ACCOUNT_CHECK_TIMEOUT_SECONDS)
+
+
+async def _account_is_active(external_id: str) -> bool:
+    return await _off_the_loop(chat_account_is_active, external_id)
+
+
+async def _redeem(token: str) -> str:
+    """The token's external_id, once (bot.tokens.redeem_chat_token). After a
+    timeout the insert may still commit later: the token is then spent although
+    the connection was refused; the chat page simply fetches a new one."""
+    return await _off_the_loop(redeem_chat_token, token)
 
 
 def _room(external_id: str) -> str:
@@ -158,10 +172,14 @@ class TokenSocketIOInput(InputChannel):
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> None:
             token = auth.get("token") if isinstance(auth, dict) else None
             try:
-                external_id = verify_chat_token(token)
+                verify_chat_token(token)  # cheap, on the loop: garbage costs no thread or query
+                external_id = await _redeem(token)  # single use: records the token's jti
             except InvalidToken as error:
                 logger.info("refused socket connection: %s", error)
                 raise ConnectionRefusedError("unauthorized")
+            except Exception:  # fail closed: without the database we cannot tell
+                logger.exception("refused socket connection: the chat token could not be redeemed")
+                raise ConnectionRefusedError("unavailable")
             try:
                 active = await _account_is_active(external_id)
             except Exception:  # fail closed: without the database we cannot tell

@@ -439,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_backup_decrypt)
 
-    p = sub.add_parser("token", help="print a signed chat token for a student (development, tests)")
+    p = sub.add_parser("token", help="print a signed single-use chat token for a student (development, tests)")
     p.add_argument("student_id")
     p.add_argument("--minutes", type=int)
     p.set_defaults(func=cmd_token)

@@ -118,7 +118,7 @@ def _load() -> Settings:
         or "je BPV-begeleider van school (via de schoolapp of het BPV-bureau)",
         school_confidant=env("SCHOOL_CONFIDANT")
         or "de vertrouwenspersoon van je school",
-        chat_token_minutes=_positive_int("CHAT_TOKEN_MINUTES", 30, maximum=24 * 60),
+        chat_token_minutes=_positive_int("CHAT_TOKEN_MINUTES", 2, maximum=24 * 60),
         retention_reflection_days=_positive_days("RETENTION_REFLECTION_DAYS", 400),
         retention_chat_days=_positive_days("RETENTION_CHAT_DAYS", 30),
         retention_analytics_days=_positive_days("RETENTION_ANALYTICS_DAYS", 365),

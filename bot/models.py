@@ -273,3 +273,16 @@ class PortalSession(Base):
     user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class UsedChatToken(Base):
+    """The id (`jti`) of every validly signed chat token presented to the chat channel:
+    a token opens at most one chat (bot.tokens.redeem_chat_token). The primary key
+    makes a second use fail, also across Rasa replicas sharing this database. No
+    student id: a random id and the token's own expiry, after which the row is
+    pruned (the token is refused as expired by then anyway)."""
+
+    __tablename__ = "used_chat_tokens"
+
+    jti = Column(String(64), primary_key=True)
+    expires_at = Column(DateTime, nullable=False, index=True)

@@ -9,7 +9,8 @@ Periods (days, environment variables, see docs/privacy.md):
   RETENTION_ANALYTICS_DAYS   anonymous unanswered questions and topic requests
   RETENTION_SAFETY_DAYS      closed safety reports (by last change)
   RETENTION_AUDIT_DAYS       audit log rows (bot.audit; by their time)
-Expired portal logins (bot.portal.sessions) are always removed.
+Expired portal logins (bot.portal.sessions) and the ids of expired chat tokens
+(bot.tokens, `used_chat_tokens`) are always removed.
 
 Idempotent: a second run with the same `now` deletes nothing more. One
 transaction for the application database, one for the tracker store.
@@ -21,7 +22,7 @@ from typing import Dict, Optional
 
 from sqlalchemy import delete, select
 
-from bot import audit, tracker_data
+from bot import audit, tokens, tracker_data
 from bot.portal import sessions as portal_sessions
 from bot.config import get_settings
 from bot.db import session_scope
@@ -92,6 +93,7 @@ def run_retention(now: Optional[dt.datetime] = None) -> Dict[str, object]:
         ).rowcount
         result["audit_events"] = audit.prune(session, audit_cutoff)
         result["portal_sessions"] = portal_sessions.prune_expired(session, now)
+        result["used_chat_tokens"] = tokens.prune_used_chat_tokens(session, now)
 
     chat_cutoff_ts = chat_cutoff.replace(tzinfo=dt.timezone.utc).timestamp()
     deleted = tracker_data.delete_before(settings.tracker_store_url, chat_cutoff_ts)

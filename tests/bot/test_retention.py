@@ -19,6 +19,7 @@ from bot.models import (
     SupervisorComment,
     TopicRequest,
     UnansweredQuestion,
+    UsedChatToken,
     User,
 )
 from bot.retention import run_retention
@@ -69,6 +70,8 @@ def data(people, tracker_store):
                              updated_at=NOW - dt.timedelta(days=729)),
                 PortalSession(token_hash="a" * 64, user_id=student, expires_at=NOW - dt.timedelta(minutes=1)),
                 PortalSession(token_hash="b" * 64, user_id=student, expires_at=NOW + dt.timedelta(hours=7)),
+                UsedChatToken(jti="expired-chat-token", expires_at=NOW - dt.timedelta(seconds=1)),
+                UsedChatToken(jti="live-chat-token", expires_at=NOW + dt.timedelta(minutes=1)),
             ]
         )
     tracker_store.save(
@@ -101,6 +104,7 @@ EXPECTED_FIRST_RUN = {
     "safety_reports": 1,
     "audit_events": 1,
     "portal_sessions": 1,
+    "used_chat_tokens": 1,
     "chat_events": 3,
 }
 
@@ -122,6 +126,7 @@ def test_old_data_disappears_recent_data_stays(data, tracker_store):
         ]
         assert [e.actor_label for e in session.execute(select(AuditEvent)).scalars()] == ["729 dagen"]
         assert [p.token_hash for p in session.execute(select(PortalSession)).scalars()] == ["b" * 64]
+        assert [t.jti for t in session.execute(select(UsedChatToken)).scalars()] == ["live-chat-token"]
     remaining = tracker_store.rows()
     assert [(r.sender_id, r.type_name) for r in remaining] == [("student-1", "user"), ("student-1", "bot")]
     assert all("nieuw" in r.data for r in remaining)

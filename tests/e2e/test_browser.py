@@ -84,6 +84,67 @@ def test_student_chats_and_history_survives_reload(browser, portal):
     page.close()
 
 
+# Wraps the page's `io()` (socket.io's global, set by its bundle) to keep a handle on
+# the socket and count its connects and refused connects; the page itself is unchanged.
+WATCH_SOCKET = """
+(() => {
+  let wrapped;
+  Object.defineProperty(window, "io", {
+    configurable: true,
+    get() { return wrapped; },
+    set(io) {
+      wrapped = function () {
+        const socket = io.apply(this, arguments);
+        window.__chat = { socket: socket, connects: 0, refused: 0 };
+        socket.on("connect", () => { window.__chat.connects += 1; });
+        socket.on("connect_error", () => { window.__chat.refused += 1; });
+        return socket;
+      };
+      Object.assign(wrapped, io);
+    },
+  });
+})();
+"""
+
+
+def chat_connects(page, count, timeout=30):
+    """Waits until the page's socket connected `count` times (polled from Python:
+    the page's CSP forbids the eval that Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate("window.__chat ? window.__chat.connects : 0") >= count:
+            return
+        page.wait_for_timeout(200)
+    connects = page.evaluate("window.__chat && window.__chat.connects")
+    raise AssertionError(f"the chat connected {connects} time(s), not {count}")
+
+
+def test_chat_page_fetches_a_fresh_token_for_a_reconnect(browser, portal):
+    """A chat token opens one connection only: when the connection drops, socket.io's
+    own reconnect must ask the portal for a new token (the `auth` callback)."""
+    page = login(browser, portal, "student-1")
+    token_requests = []
+    page.on("request", lambda r: token_requests.append(r.url) if r.url.endswith("/student/chat/token") else None)
+    page.add_init_script(WATCH_SOCKET)
+    page.goto(f"{portal}/student/chat")
+    chat_connects(page, 1)
+    assert len(token_requests) == 1
+    page.wait_for_timeout(1500)  # let the history and any greeting arrive
+    page.evaluate("window.__chat.socket.io.engine.close()")  # the connection drops
+    chat_connects(page, 2)
+    assert page.evaluate("window.__chat.refused") == 0  # not refused: the reconnect had a fresh token
+    assert len(token_requests) == 2
+    assert page.inner_text(".chat-status") == "Verbonden met de coach."
+    before = len(bot_texts(page))
+    page.fill("#chat-input", "wat kan je allemaal")
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 60
+    while len(bot_texts(page)) == before and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    assert len(bot_texts(page)) > before, "no answer after the reconnect"
+    page.close()
+
+
 def test_supervisor_reads_shared_not_private_and_replies(browser, portal):
     reflections.save_reflection(
         "student-1", iso_week(),

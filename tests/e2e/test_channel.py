@@ -1,4 +1,5 @@
-"""The portal chat channel takes the conversation id from the verified token only."""
+"""The portal chat channel takes the conversation id from the verified token only,
+and a token opens one chat."""
 from __future__ import annotations
 
 import asyncio
@@ -108,13 +109,44 @@ async def test_connection_without_valid_token_is_refused(stack, token):
 
 async def test_expired_or_foreign_token_is_refused(stack):
     now = dt.datetime.now(dt.timezone.utc)
-    expired = jwt.encode({"sub": "student-1", "aud": AUDIENCE, "exp": now - dt.timedelta(minutes=1)},
-                         get_settings().chat_jwt_secret, algorithm="HS256")
-    forged = jwt.encode({"sub": "student-1", "aud": AUDIENCE, "exp": now + dt.timedelta(minutes=5)},
-                        "someone-elses-secret-with-enough-length!!", algorithm="HS256")
+    expired = jwt.encode({"sub": "student-1", "aud": AUDIENCE, "exp": now - dt.timedelta(minutes=1),
+                          "jti": uuid.uuid4().hex}, get_settings().chat_jwt_secret, algorithm="HS256")
+    forged = jwt.encode({"sub": "student-1", "aud": AUDIENCE, "exp": now + dt.timedelta(minutes=5),
+                         "jti": uuid.uuid4().hex}, "someone-elses-secret-with-enough-length!!", algorithm="HS256")
     for token in (expired, forged):
         with pytest.raises(socketio.exceptions.ConnectionError):
             await open_client(stack, token)
+
+
+async def test_a_token_opens_one_chat_only(stack, fresh_student):
+    """A copy of a used token (a proxy log, a screenshot, a second tab) opens nothing.
+    (The server refuses with a generic socket.io message; the fresh token at the end
+    shows that the refusals came from the token, not from the server or the account.)"""
+    token = mint_chat_token(fresh_student)
+    client, received = await open_client(stack, token)
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await open_client(stack, token)  # while the first chat is open
+        await client.emit("user_uttered", {"message": "/greet"})
+        await wait_for(received, 1)
+        assert received, "the first connection works normally"
+    finally:
+        await client.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await open_client(stack, token)  # and after it was closed
+    client, _ = await open_client(stack, mint_chat_token(fresh_student))  # a fresh token works
+    await client.disconnect()
+
+
+async def test_token_without_jti_is_refused(stack, fresh_student):
+    """Signed with the real secret and otherwise valid, but without the id that makes it single-use."""
+    now = dt.datetime.now(dt.timezone.utc)
+    no_jti = jwt.encode({"sub": fresh_student, "aud": AUDIENCE, "iat": now, "exp": now + dt.timedelta(minutes=2)},
+                        get_settings().chat_jwt_secret, algorithm="HS256")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await open_client(stack, no_jti)
+    client, _ = await open_client(stack, mint_chat_token(fresh_student))  # the same claims with a jti work
+    await client.disconnect()
 
 
 async def test_malformed_and_huge_messages_get_a_dutch_answer(stack):
@@ -147,8 +179,10 @@ async def test_token_of_a_deactivated_student_is_refused(stack, fresh_student):
     _set_active(fresh_student, False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await open_client(stack, token)
-    _set_active(fresh_student, True)  # the same token works again: it was the account check
-    client, _ = await open_client(stack, token)
+    _set_active(fresh_student, True)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await open_client(stack, token)  # the refused attempt spent the token
+    client, _ = await open_client(stack, mint_chat_token(fresh_student))  # it was the account check
     await client.disconnect()
 
 

@@ -11,6 +11,7 @@ from tests.portal.helpers import add_event
 def test_chat_page_has_container_and_script(portal_client):
     page = portal_client("student-1").get("/student/chat").get_data(as_text=True)
     assert '<div id="chat"' in page
+    assert 'data-rasa-url="http://localhost:5005"' in page  # the script fetches a token per connection
     assert '<script src="/static/chat.js"></script>' in page
 
 

@@ -1,6 +1,7 @@
 """A student's chat over the real authenticated socket.io channel (bot/channels.py),
-as the portal's chat page does it: connect with a signed chat token, emit
-`user_uttered`, receive `bot_uttered`. A turn is over when the channel emits
+as the portal's chat page does it: connect with a fresh signed chat token (a
+token opens one connection only, so every connection attempt mints a new one),
+emit `user_uttered`, receive `bot_uttered`. A turn is over when the channel emits
 `bot_turn_done` (bot/channel_guard.py), so no quiet-period guessing is needed.
 
 python-socketio's client uses the polling transport: its websocket transport
@@ -43,30 +44,47 @@ class Turn:
         return any(fragment in t for t in self.texts)
 
 
+def _closing_at_once(client: socketio.AsyncClient) -> socketio.AsyncClient:
+    """python-socketio's polling client waits for its pending long-poll (up to the
+    server's 25 s ping interval) when it disconnects, also inside a refused
+    connect. Close at once instead, as tests/e2e/test_channel.py does."""
+    close = client.eio.disconnect
+
+    async def disconnect(abort=False, **kwargs):
+        await close(abort=True, **kwargs)
+        loops = [getattr(client.eio, name, None) for name in ("read_loop_task", "write_loop_task")]
+        loops = [t for t in loops if t is not None and not t.done() and t is not asyncio.current_task()]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+
+    client.eio.disconnect = disconnect
+    return client
+
+
 @dataclass
 class SocketChat:
     url: str
     student: str
-    token: Optional[str] = None
     turns: List[Turn] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.token = self.token or mint_chat_token(self.student)
         self.client: Optional[socketio.AsyncClient] = None
         self._replies: List[Dict] = []
         self._done = asyncio.Event()
         self._first_reply_at: Optional[float] = None
 
-    async def connect(self, timeout: float = 20) -> "SocketChat":
+    async def connect(self, timeout: float = 20, token: Optional[str] = None) -> "SocketChat":
+        """`token`: a given chat token instead of a freshly minted one (tests of reuse)."""
         # python-engineio gives up a polling request after 5 s by default and then
         # silently stops sending; a browser's socket.io client has no such limit.
         # Under load a busy server may take longer to answer a request.
-        client = socketio.AsyncClient(reconnection=False, request_timeout=REQUEST_TIMEOUT)
+        client = _closing_at_once(socketio.AsyncClient(reconnection=False, request_timeout=REQUEST_TIMEOUT))
         client.on("bot_uttered", self._on_reply)
         client.on(TURN_DONE_EVENT, self._on_done)
         await client.connect(
             self.url,
-            auth={"token": self.token},
+            auth={"token": token or mint_chat_token(self.student)},  # single use: fresh per attempt
             socketio_path="/socket.io",
             transports=["polling"],
             wait_timeout=timeout,
@@ -75,7 +93,7 @@ class SocketChat:
         return self
 
     async def reconnect(self, url: Optional[str] = None, attempts: int = 60) -> None:
-        """A new connection with the same token, as the chat page does after a drop."""
+        """A new connection with a fresh token for each attempt, as the chat page does after a drop."""
         await self.close()
         self.url = url or self.url
         last_error: Optional[Exception] = None

@@ -187,7 +187,7 @@ async def test_database_server_stops_during_save(faults):
 
 async def test_rasa_server_restarts_mid_conversation(faults):
     """Rasa is killed between two answers and started again; the chat page
-    reconnects (new connection, same token) and the form continues."""
+    reconnects (new connection, fresh token) and the form continues."""
     stack, student, answers = faults.stack, new_student(), reflection_answers(" (rasa herstart)")
     chat = await connect(faults, student)
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
 import pytest
+import socketio
 import yaml
 from rasa.utils.endpoints import EndpointConfig
 
@@ -26,6 +27,7 @@ from bot import reflections
 from bot.config import PROJECT_ROOT
 from bot.stack import Stack, prepare_database
 from bot.stores import UrlLockStore
+from bot.tokens import mint_chat_token
 from bot.users import import_csv_bytes
 from tests.slow.conftest import (
     duplicated_events,
@@ -262,3 +264,32 @@ async def test_replica_waits_while_another_holds_the_conversation_lock(cluster):
     print(f"answered {time.monotonic() - released:.2f} s after the lock was released")
     assert turn.has("Hoi Student1"), turn.texts
     assert user_texts(tracker_events(cluster.database_url, student)) == ["hoi"]
+
+
+async def test_a_chat_token_opens_one_chat_across_replicas(cluster):
+    """Both replicas record used chat tokens in the shared app database: a token
+    that opened a chat on one replica opens nothing on the other, and of two
+    connects with one token at the same moment, one on each replica, exactly one
+    gets through."""
+    student = new_student()
+    token = mint_chat_token(student)
+    first = await SocketChat(cluster.url(REPLICAS[0]), student).connect(token=token)
+    copy = SocketChat(cluster.url(REPLICAS[1]), student)
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await copy.connect(token=token)
+        assert (await first.say("hoi")).replies  # the first chat is unaffected
+    finally:
+        await first.close()
+        await copy.close()
+
+    racing = mint_chat_token(student)
+    chats = [SocketChat(cluster.url(replica), student) for replica in REPLICAS]
+    results = await asyncio.gather(*(chat.connect(token=racing) for chat in chats), return_exceptions=True)
+    try:
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert len(refused) == 1, results
+        assert isinstance(refused[0], socketio.exceptions.ConnectionError), refused
+    finally:
+        for chat in chats:
+            await chat.close()

@@ -1,8 +1,11 @@
 /*
  * Stagecoach chat: connects the logged-in student to Rasa over socket.io.
  * Identity comes from the short-lived token the portal mints; the server ignores
- * any session id this script could send. All text is inserted with textContent
- * (never innerHTML), so nothing a user or the bot writes can run as markup.
+ * any session id this script could send. A token opens one connection only, so
+ * a fresh one is fetched for every connection attempt (socket.io's `auth`
+ * callback, which also runs for its automatic reconnects). All text is inserted
+ * with textContent (never innerHTML), so nothing a user or the bot writes can run
+ * as markup.
  */
 (function () {
   "use strict";
@@ -12,8 +15,12 @@
 
   var SESSION_MINUTES = 60;      // Rasa's session_expiration_time
   var MAX_CHARS = 5000;
+  var RETRY_MS = 5000;
   var socket = null;
   var typingTimer = null;
+  var retryTimer = null;
+  var attempt = 0;               // a token fetched for an abandoned attempt is not sent
+  var leaving = false;           // logged out: on the way to /login
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -109,7 +116,7 @@
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
-        if (response.status === 401) { window.location.href = "/login"; throw new Error("logged out"); }
+        if (response.status === 401) { leaving = true; window.location.href = "/login"; throw new Error("logged out"); }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       });
@@ -121,27 +128,43 @@
     return !last || (Date.now() / 1000 - last) > SESSION_MINUTES * 60;
   }
 
+  function retryLater() {
+    attempt += 1;
+    socket.disconnect();
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; socket.connect(); }, RETRY_MS);
+  }
+
+  // Called by socket.io before every connection attempt, its own reconnects included.
+  function freshToken(cb) {
+    var mine = ++attempt;
+    getJSON(root.dataset.tokenUrl)
+      .then(function (auth) { if (mine === attempt) { cb({ token: auth.token }); } })
+      .catch(function () {
+        if (leaving || mine !== attempt) { return; }
+        status.textContent = "De chat is nu niet bereikbaar. Probeer het later opnieuw.";
+        retryLater();
+      });
+  }
+
   function connect(history) {
-    getJSON(root.dataset.tokenUrl).then(function (auth) {
-      socket = io(auth.rasa_url, { path: "/socket.io", auth: { token: auth.token }, reconnection: true });
-      socket.on("connect", function () {
-        status.textContent = "Verbonden met de coach.";
-        socket.emit("session_request", {});
-        if (history && needsGreeting(history)) { socket.emit("user_uttered", { message: "/greet" }); showTyping(true); }
-        history = null;
-      });
-      socket.on("bot_uttered", function (data) {
-        showTyping(false);
-        var buttons = (data && (data.quick_replies || data.buttons)) || [];
-        addMessage("bot", data && data.text, buttons);
-      });
-      socket.on("connect_error", function () {
-        status.textContent = "Verbinden lukt niet. Ik probeer het opnieuw…";
-        socket.disconnect();
-        setTimeout(function () { connect(null); }, 5000);  // fresh token, then retry
-      });
-      socket.on("disconnect", function () { status.textContent = "Verbinding verbroken. Opnieuw verbinden…"; });
-    }).catch(function () { status.textContent = "De chat is nu niet bereikbaar. Probeer het later opnieuw."; });
+    socket = io(root.dataset.rasaUrl, { path: "/socket.io", auth: freshToken, reconnection: true });
+    socket.on("connect", function () {
+      status.textContent = "Verbonden met de coach.";
+      socket.emit("session_request", {});
+      if (history && needsGreeting(history)) { socket.emit("user_uttered", { message: "/greet" }); showTyping(true); }
+      history = null;
+    });
+    socket.on("bot_uttered", function (data) {
+      showTyping(false);
+      var buttons = (data && (data.quick_replies || data.buttons)) || [];
+      addMessage("bot", data && data.text, buttons);
+    });
+    socket.on("connect_error", function () {
+      status.textContent = "Verbinden lukt niet. Ik probeer het opnieuw…";
+      retryLater();  // after 5 s, with a fresh token
+    });
+    socket.on("disconnect", function () { status.textContent = "Verbinding verbroken. Opnieuw verbinden…"; });
   }
 
   getJSON(root.dataset.historyUrl)

@@ -30,12 +30,13 @@ def home():
 @bp.get("/chat")
 @require_role("student")
 def chat():
-    return render_template("student/chat.html")
+    return render_template("student/chat.html", rasa_url=get_settings().rasa_url)
 
 
 @bp.get("/chat/token")
 @require_role("student", api=True)
 def chat_token():
+    """A fresh single-use token; the chat page asks for one before every connection attempt."""
     settings = get_settings()
     return jsonify(token=mint_chat_token(current_user().external_id), rasa_url=settings.rasa_url)
 
