@@ -37,8 +37,8 @@ _PHASE_WORDS = (
 )
 _LEERWEG_WORDS = (
     ("BBL", r"\b(bbl|bbl'?er|beroepsbegeleidende|(heb|mijn|mn|m'?n|via|op|in) (een |het |de )?(leerwerk\w*|leerbaan)"
-            r"|^(leerwerk\w*|leerbaan|duale? traject)$|leerling(-| )werknemer|leerling in loondienst|ben (al )?in dienst bij"
-            r"|duale traject|werk en leer|leren en werken|(salaris|loon) en ga"
+            r"|^(leerwerk\w*|leerbaan)$|leerling(-| )werknemer|leerling in loondienst|ben (al )?in dienst bij"
+            r"|duale? traject|werk en leer|leren en werken|(salaris|loon) en ga"
             r"|(1|een|één) (les|school)dag|(1|een|één) dag (in de week |per week )?(naar )?(school|les)"
             r"|\d dagen werken (en )?(1|een|één) dag)"),
     ("BOL", r"\b(bol|bol'?er|beroepsopleidende|^voltijd$|voltijd(se|s)? (opleiding|student|school)|dagopleiding|dagonderwijs|full-?time (school|student)"

@@ -34,9 +34,9 @@ async def test_ordinary_question_is_classified(agent):
     assert parsed["intent"]["name"] == "ask_feedback"
 
 
-# The reflection's last step offers an "Opslaan" button whose payload is the plain
-# text "opslaan"; students also type these. Read as `pause` or `goodbye`, they would
-# pause the form instead of saving it (a regression a data round once caused).
+# At the reflection's last step students also type their confirmation (the "Opslaan"
+# button sends /affirm, past the NLU). Read as `pause` or `goodbye`, a typed "opslaan"
+# would pause the form instead of saving it (a regression a data round once caused).
 @pytest.mark.parametrize("text", ["opslaan", "Opslaan", "opslaan graag", "ja opslaan", "sla maar op", "bewaar maar"])
 async def test_save_confirmations_never_pause_the_reflection(agent, text):
     parsed = await agent.parse_message(text)

@@ -2,7 +2,6 @@
 real stack (Rasa, actions, portal). Screenshots go to docs/screenshots/."""
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -107,6 +106,18 @@ WATCH_SOCKET = """
 """
 
 
+def ask(page, text, timeout=60) -> int:
+    """Types `text` in the chat and waits (up to `timeout` s) for a new bot message;
+    returns how many bot messages there were before, for the caller to check."""
+    before = len(bot_texts(page))
+    page.fill("#chat-input", text)
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + timeout
+    while len(bot_texts(page)) == before and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    return before
+
+
 def chat_connects(page, count, timeout=30):
     """Waits until the page's socket connected `count` times (polled from Python:
     the page's CSP forbids the eval that Playwright's wait_for_function uses)."""
@@ -135,12 +146,7 @@ def test_chat_page_fetches_a_fresh_token_for_a_reconnect(browser, portal):
     assert page.evaluate("window.__chat.refused") == 0  # not refused: the reconnect had a fresh token
     assert len(token_requests) == 2
     assert page.inner_text(".chat-status") == "Verbonden met de coach."
-    before = len(bot_texts(page))
-    page.fill("#chat-input", "wat kan je allemaal")
-    page.keyboard.press("Enter")
-    deadline = time.monotonic() + 60
-    while len(bot_texts(page)) == before and time.monotonic() < deadline:
-        page.wait_for_timeout(300)
+    before = ask(page, "wat kan je allemaal")
     assert len(bot_texts(page)) > before, "no answer after the reconnect"
     page.close()
 
@@ -182,12 +188,7 @@ def test_coordinator_edit_is_live_for_the_student(browser, portal):
     student.goto(f"{portal}/student/chat")
     student.wait_for_selector(".chat-bot")
     student.wait_for_timeout(1500)  # let the history and any greeting arrive
-    before = len(bot_texts(student))
-    student.fill("#chat-input", "hoe ga ik om met feedback van mijn begeleider")
-    student.keyboard.press("Enter")
-    deadline = time.monotonic() + 60
-    while len(bot_texts(student)) == before and time.monotonic() < deadline:
-        student.wait_for_timeout(300)
+    before = ask(student, "hoe ga ik om met feedback van mijn begeleider")
     student.wait_for_timeout(1000)
     if any("Waar sta je nu" in t for t in bot_texts(student)[before:]):
         student.get_by_role("button", name="Tijdens mijn stage").last.click()

@@ -15,31 +15,13 @@ from sqlalchemy import create_engine, select, text
 from bot.config import get_settings
 from bot.crypto import decrypt_text
 from bot.tokens import AUDIENCE, mint_chat_token
+from tests.socket_clients import closing_at_once
 
 pytestmark = pytest.mark.stack
 
 
-def _without_waiting_on_close(client: socketio.AsyncClient) -> socketio.AsyncClient:
-    """python-socketio's polling client waits for its pending long-poll (the server's
-    25 s ping interval) when it disconnects, also inside a refused connect: ~30 s
-    per test. Tests need not wait for that: close at once."""
-    close = client.eio.disconnect
-
-    async def disconnect(abort=False, **kwargs):
-        await close(abort=True, **kwargs)
-        loops = [getattr(client.eio, name, None) for name in ("read_loop_task", "write_loop_task")]
-        # (the read loop itself calls disconnect when the server closes the socket)
-        loops = [t for t in loops if t is not None and not t.done() and t is not asyncio.current_task()]
-        for task in loops:
-            task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
-
-    client.eio.disconnect = disconnect
-    return client
-
-
 async def open_client(stack, token):
-    client = _without_waiting_on_close(socketio.AsyncClient(reconnection=False))
+    client = closing_at_once(socketio.AsyncClient(reconnection=False))
     received = []
     client.on("bot_uttered", lambda data: received.append(data))
     await client.connect(

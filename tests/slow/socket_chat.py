@@ -20,6 +20,7 @@ import socketio
 
 from bot.channel_guard import TURN_DONE_EVENT
 from bot.tokens import mint_chat_token
+from tests.socket_clients import closing_at_once
 
 
 REQUEST_TIMEOUT = 120
@@ -44,24 +45,6 @@ class Turn:
         return any(fragment in t for t in self.texts)
 
 
-def _closing_at_once(client: socketio.AsyncClient) -> socketio.AsyncClient:
-    """python-socketio's polling client waits for its pending long-poll (up to the
-    server's 25 s ping interval) when it disconnects, also inside a refused
-    connect. Close at once instead, as tests/e2e/test_channel.py does."""
-    close = client.eio.disconnect
-
-    async def disconnect(abort=False, **kwargs):
-        await close(abort=True, **kwargs)
-        loops = [getattr(client.eio, name, None) for name in ("read_loop_task", "write_loop_task")]
-        loops = [t for t in loops if t is not None and not t.done() and t is not asyncio.current_task()]
-        for task in loops:
-            task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
-
-    client.eio.disconnect = disconnect
-    return client
-
-
 @dataclass
 class SocketChat:
     url: str
@@ -79,7 +62,7 @@ class SocketChat:
         # python-engineio gives up a polling request after 5 s by default and then
         # silently stops sending; a browser's socket.io client has no such limit.
         # Under load a busy server may take longer to answer a request.
-        client = _closing_at_once(socketio.AsyncClient(reconnection=False, request_timeout=REQUEST_TIMEOUT))
+        client = closing_at_once(socketio.AsyncClient(reconnection=False, request_timeout=REQUEST_TIMEOUT))
         client.on("bot_uttered", self._on_reply)
         client.on(TURN_DONE_EVENT, self._on_done)
         await client.connect(
