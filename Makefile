@@ -55,8 +55,9 @@ nlu-heldout: train
 nlu-dev: train
 	$(PY) scripts/nlu_heldout.py --model $(MODEL) --set dev
 
+# NLU_COMPARE_ARGS="--pipelines a,b --folds N" narrows the comparison (scripts/compare_pipelines.py --help).
 nlu-compare: setup
-	$(PY) scripts/compare_pipelines.py
+	$(PY) scripts/compare_pipelines.py $(NLU_COMPARE_ARGS)
 
 # Measured speed of the real stack (and a trivial Rasa baseline) on free ports:
 # var/bench/latest.json + latest.md. BENCH_SKIP_NLU=1 skips the slow cross-validation.
