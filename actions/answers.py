@@ -91,7 +91,8 @@ class ActionHandleDeny(CoachAction):
         slot, text = tracker.get_slot("safety_candidate_slot"), tracker.get_slot("safety_candidate")
         events: List[EventType] = [SlotSet("safety_candidate", None), SlotSet("safety_candidate_slot", None)]
         if not slot:
-            dispatcher.utter_message(text="Fijn om te horen. Waar kan ik je mee helpen?")
+            dispatcher.utter_message(text="Fijn om te horen.")
+            dispatcher.utter_message(response="utter_capabilities")
             return events
         dispatcher.utter_message(text="Fijn om te horen! Ik heb je antwoord genoteerd. We gaan verder.")
         form = "goal_followup_form" if slot == "goal_outcome" else "reflection_form"

@@ -12,8 +12,10 @@ from bot.parsing import normalise
 
 
 # Answers inside a form are short stories, which the classifier easily mistakes
-# for unsafe reports. Without a keyword match it asks the student first; their
-# answer is kept either way, and a "yes" makes the report.
+# for unsafe reports; and a message the NLU only suspects (safety_suspected: the
+# classifier gave report_unsafe some weight, no pattern matched) may be harmless.
+# Without a keyword match it then asks the student first; their answer is kept
+# either way, and a "yes" makes the report.
 CLOSE_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
@@ -29,7 +31,8 @@ class ActionSafety(CoachAction):
         chose_button = text.startswith("/") or not text
         categories = tracker.latest_message.get("safety_categories") or ([] if chose_button else safety.detect(text))
         loop = (tracker.active_loop or {}).get("name")
-        if loop and not categories and not confirmed:
+        suspected = bool(tracker.latest_message.get("safety_suspected"))
+        if (loop or suspected) and not categories and not confirmed:
             return self._confirm_first(dispatcher, tracker, text)
         dispatcher.utter_message(
             text="Wat vervelend dat je dit meemaakt. Goed dat je het vertelt: dit is niet oké, en het ligt niet aan jou."
@@ -52,7 +55,7 @@ class ActionSafety(CoachAction):
 
     def _confirm_first(self, dispatcher, tracker, text: str) -> List[EventType]:
         dispatcher.utter_message(
-            text="Ik wil zeker weten dat het goed met je gaat. Gebeurt er op je stage iets waardoor je je niet veilig of niet prettig voelt?",
+            text="Ik wil zeker weten dat het goed met je gaat. Gebeurt er iets waardoor je je niet veilig of niet prettig voelt, op je stage of daarbuiten?",
             buttons=[
                 {"title": "Ja, er is iets niet oké", "payload": "/affirm"},
                 {"title": "Nee, ga verder", "payload": "/deny"},

@@ -94,10 +94,11 @@ def add_details(report_id: int, conversation_id: str, text: str) -> bool:
 
 
 def help_lines(categories: List[str]) -> List[str]:
-    """Concrete help now, in Dutch; 113 when self-harm or suicide is involved."""
+    """Concrete help now, in Dutch; 113 when self-harm or suicide is involved, or
+    may be (no category known: the student confirmed or chose a button)."""
     settings = get_settings()
     lines = []
-    if "self_harm" in categories:
+    if "self_harm" in categories or not categories:
         lines.append(
             "Denk je aan zelfdoding of doe je jezelf pijn? Praat er nu over met 113 Zelfmoordpreventie: "
             "bel gratis 0800-0113 of chat via 113.nl. Dag en nacht, anoniem."

@@ -3,6 +3,12 @@
 Missing an unsafe report is the worst error the assistant can make, so when the
 patterns in data/safety/patterns.yml match, the intent becomes report_unsafe
 whatever the statistical classifier said. Runs last in the pipeline.
+
+Without a pattern match, a message for which the classifier still gives
+report_unsafe at least `suspect_threshold` is marked `safety_suspected` and also
+becomes report_unsafe: the dialogue then asks the student whether something is
+wrong before any report is made (actions/safety.py), so a false suspicion costs one
+question and a missed report costs nothing worse than before.
 """
 from __future__ import annotations
 
@@ -20,6 +26,14 @@ UNSAFE_INTENT = "report_unsafe"
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNetClassifier(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        # None: only the patterns force report_unsafe.
+        return {"suspect_threshold": None}
+
+    def __init__(self, suspect_threshold: Optional[float] = None) -> None:
+        self.suspect_threshold = suspect_threshold
+
     @classmethod
     def create(
         cls,
@@ -28,7 +42,7 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SafetyNetClassifier":
-        return cls()
+        return cls(config.get("suspect_threshold"))
 
     def process(self, messages: List[Message]) -> List[Message]:
         from bot.safety import detect  # deferred: no file I/O at import time
@@ -38,14 +52,27 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
             if not text or text.startswith("/"):
                 continue
             categories = detect(text)
-            if not categories:
+            if categories:
+                message.set("safety_categories", categories, add_to_output=True)
+            if (message.get("intent") or {}).get("name") == UNSAFE_INTENT:
                 continue
-            message.set("safety_categories", categories, add_to_output=True)
-            current = message.get("intent") or {}
-            if current.get("name") == UNSAFE_INTENT:
+            if categories:
+                _force_unsafe(message, 1.0)
                 continue
-            forced = {"name": UNSAFE_INTENT, "confidence": 1.0}
-            ranking = [r for r in (message.get("intent_ranking") or []) if r.get("name") != UNSAFE_INTENT]
-            message.set("intent", forced, add_to_output=True)
-            message.set("intent_ranking", [forced] + ranking, add_to_output=True)
+            unsafe_confidence = self._unsafe_confidence(message)
+            if self.suspect_threshold is not None and unsafe_confidence >= self.suspect_threshold:
+                message.set("safety_suspected", True, add_to_output=True)
+                _force_unsafe(message, unsafe_confidence)
         return messages
+
+    @staticmethod
+    def _unsafe_confidence(message: Message) -> float:
+        ranking = message.get("intent_ranking") or []
+        return next((r.get("confidence") or 0.0 for r in ranking if r.get("name") == UNSAFE_INTENT), 0.0)
+
+
+def _force_unsafe(message: Message, confidence: float) -> None:
+    forced = {"name": UNSAFE_INTENT, "confidence": confidence}
+    ranking = [r for r in (message.get("intent_ranking") or []) if r.get("name") != UNSAFE_INTENT]
+    message.set("intent", forced, add_to_output=True)
+    message.set("intent_ranking", [forced] + ranking, add_to_output=True)

@@ -72,3 +72,31 @@ async def test_details_cannot_be_added_from_another_conversation(people, tracker
     other = tracker_factory("student-2", "x", slots={"safety_report_id": report_id, "safety_details": "ingebroken"})
     await ActionSaveSafetyDetails().run(dispatcher, other, domain)
     assert reports_for_coordinators()["reports"][0].details is None
+
+
+async def test_suspected_unsafe_outside_a_form_asks_before_reporting(people, tracker_factory, dispatcher, domain):
+    text = "ik verdien het gewoon na wat ik deed"
+    tracker = tracker_factory("student-1", text, "report_unsafe",
+                              extra={"intent": {"name": "report_unsafe", "confidence": 0.24}, "safety_suspected": True})
+    events = await ActionSafety().run(dispatcher, tracker, domain)
+    assert "zeker weten" in texts(dispatcher)[0]
+    assert reports_for_coordinators()["reports"] == []
+    slots = slot_events(events)
+    assert slots["awaiting"] == "safety_confirm" and slots["safety_candidate"] == text
+
+
+async def test_a_denied_suspicion_makes_no_report_and_offers_the_topics(people, tracker_factory, dispatcher, domain):
+    slots = {"awaiting": "safety_confirm", "safety_candidate": "hoeveel uur slaap heb je nodig", "privacy_notice_shown": True}
+    await ActionHandleDeny().run(dispatcher, tracker_factory("student-1", "nee", "deny", slots=slots), domain)
+    assert reports_for_coordinators()["reports"] == []
+    assert "Fijn om te horen." in texts(dispatcher)
+    assert any(m.get("response") == "utter_capabilities" for m in dispatcher.messages)
+
+
+async def test_a_confirmed_suspicion_is_reported_with_the_113_line(people, tracker_factory, dispatcher, domain):
+    slots = {"awaiting": "safety_confirm", "safety_candidate": "ik verdien het gewoon na wat ik deed", "privacy_notice_shown": True}
+    affirm_events = await ActionHandleAffirm().run(dispatcher, tracker_factory("student-1", "/affirm", "affirm", slots=slots), domain)
+    confirmed = {**slots, **slot_events(affirm_events)}
+    await ActionSafety().run(dispatcher, tracker_factory("student-1", "/affirm", "affirm", slots=confirmed), domain)
+    assert "0800-0113" in " ".join(texts(dispatcher))
+    assert reports_for_coordinators()["reports"][0].message == "ik verdien het gewoon na wat ik deed"

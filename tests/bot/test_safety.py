@@ -58,7 +58,14 @@ def test_help_lines_for_self_harm_include_113():
     assert "112" in text
 
 
-@pytest.mark.parametrize("categories", [[], ["bullying"], ["harassment", "threat"], ["injury"]])
+def test_help_lines_for_an_unknown_category_include_113():
+    # A confirmed suspicion or the "er gebeurt iets" button says nothing about what
+    # happened: it may be self-harm, so the 113 line is given too.
+    text = "\n".join(safety.help_lines([]))
+    assert "0800-0113" in text and "112" in text
+
+
+@pytest.mark.parametrize("categories", [["bullying"], ["harassment", "threat"], ["injury"]])
 def test_help_lines_without_self_harm_have_no_113_but_always_112(categories):
     lines = safety.help_lines(categories)
     text = "\n".join(lines)
