@@ -1,6 +1,7 @@
 import pytest
 
 from actions.answers import ActionHandleAffirm, ActionHandleDeny
+from actions.conversation import ActionFallback, ActionOutOfScope
 from actions.safety import ActionSafety, ActionSaveSafetyDetails
 from bot.safety import reports_for_coordinators
 from tests.actions.test_advice import slot_events
@@ -100,3 +101,54 @@ async def test_a_confirmed_suspicion_is_reported_with_the_113_line(people, track
     await ActionSafety().run(dispatcher, tracker_factory("student-1", "/affirm", "affirm", slots=confirmed), domain)
     assert "0800-0113" in " ".join(texts(dispatcher))
     assert reports_for_coordinators()["reports"][0].message == "ik verdien het gewoon na wat ik deed"
+
+
+def answer_after(action_name: str, tracker):
+    """The tracker's history: `action_name` ran, then the student typed the latest message."""
+    tracker.events = [
+        {"event": "user", "text": "eerdere melding"},
+        {"event": "action", "name": action_name},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": tracker.latest_message["text"]},
+    ]
+    return tracker
+
+
+async def make_report(tracker_factory, dispatcher, domain) -> dict:
+    events = await ActionSafety().run(dispatcher, tracker_factory("student-1", "mijn collega zit steeds aan me", "report_unsafe"), domain)
+    return {**slot_events(events), "privacy_notice_shown": True}
+
+
+async def test_details_typed_right_after_a_report_are_added_to_it(people, tracker_factory, dispatcher, domain):
+    slots = await make_report(tracker_factory, dispatcher, domain)
+    reply = type(dispatcher)()
+    tracker = answer_after("action_safety", tracker_factory("student-1", "hij deed het vandaag weer", "out_of_scope", slots=slots))
+    events = await ActionOutOfScope().run(reply, tracker, domain)
+    assert texts(reply) == ["utter_safety_details_saved"]
+    assert slot_events(events)["awaiting"] is None
+    reports = reports_for_coordinators()["reports"]
+    assert len(reports) == 1 and reports[0].details == "hij deed het vandaag weer"
+
+
+async def test_an_unsafe_follow_up_joins_the_report_with_113_when_needed(people, tracker_factory, dispatcher, domain):
+    slots = await make_report(tracker_factory, dispatcher, domain)
+    reply = type(dispatcher)()
+    tracker = answer_after("action_safety", tracker_factory("student-1", "en nu wil ik er niet meer zijn", "report_unsafe", slots=slots))
+    await ActionSafety().run(reply, tracker, domain)
+    assert texts(reply)[0] == "utter_safety_details_saved" and "0800-0113" in " ".join(texts(reply))
+    reports = reports_for_coordinators()["reports"]
+    assert len(reports) == 1 and "niet meer zijn" in reports[0].details
+
+
+@pytest.mark.parametrize("previous_action, text", [
+    ("action_coach", "hij deed het vandaag weer"),  # later in the chat: an ordinary fallback
+    ("action_safety", "oké top"),  # too short to be an addition
+    ("action_safety", "/ask_feedback"),  # a button
+])
+async def test_other_messages_are_not_added_to_a_report(previous_action, text, people, tracker_factory, dispatcher, domain):
+    slots = await make_report(tracker_factory, dispatcher, domain)
+    reply = type(dispatcher)()
+    tracker = answer_after(previous_action, tracker_factory("student-1", text, "nlu_fallback", slots=slots))
+    await ActionFallback().run(reply, tracker, domain)
+    assert "utter_safety_details_saved" not in texts(reply)
+    assert reports_for_coordinators()["reports"][0].details is None

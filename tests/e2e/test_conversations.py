@@ -151,6 +151,16 @@ def test_unsafe_report_goes_to_school_only(chat, fresh_student):
     assert "twee weken" in reports[0].details
 
 
+def test_details_typed_straight_after_a_report_join_it(chat, fresh_student):
+    replies = chat.texts(fresh_student, "een klant blijft me berichtjes sturen op insta en wacht me op bij de uitgang")
+    assert any("stagecoördinator van school" in r for r in replies), replies
+    replies = chat.texts(fresh_student, "hij deed het vandaag weer, nu bij de fietsenstalling")
+    assert any("toegevoegd" in r for r in replies), replies
+    reports = [r for r in reports_for_coordinators()["reports"] if "insta" in r.message]
+    assert len(reports) == 1
+    assert "fietsenstalling" in reports[0].details
+
+
 def test_suicidal_thoughts_get_113(chat, fresh_student):
     replies = chat.texts(fresh_student, "ik wil niet meer leven")
     assert any("0800-0113" in r for r in replies)
