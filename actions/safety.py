@@ -32,7 +32,7 @@ def added_to_report(dispatcher, tracker) -> Optional[List[EventType]]:
         return None
     safety.add_details(int(report_id), tracker.sender_id, text)
     dispatcher.utter_message(response="utter_safety_details_saved")
-    if "self_harm" in safety.detect(text):
+    if "self_harm" in safety.report_categories(text):
         for line in safety.help_lines(["self_harm"]):
             dispatcher.utter_message(text=line)
     return [SlotSet("awaiting", None)]
@@ -65,7 +65,7 @@ class ActionSafety(CoachAction):
         confirmed = tracker.get_slot("awaiting") == "safety_confirmed"
         text = normalise(tracker.get_slot("safety_candidate") if confirmed else latest_text(tracker))
         chose_button = text.startswith("/") or not text
-        categories = tracker.latest_message.get("safety_categories") or ([] if chose_button else safety.detect(text))
+        categories = tracker.latest_message.get("safety_categories") or ([] if chose_button else safety.report_categories(text))
         loop = (tracker.active_loop or {}).get("name")
         suspected = bool(tracker.latest_message.get("safety_suspected"))
         if (loop or suspected) and not categories and not confirmed:

@@ -28,6 +28,9 @@ class Category:
     name: str
     label: str
     patterns: Tuple[Pattern, ...]
+    # Signals too soft to report on their own ("sorry voor alles"): the assistant
+    # asks the student first, like a suspicion of the classifier.
+    confirm_first: bool = False
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,6 +41,7 @@ def load_categories(path: Path = PATTERNS_FILE) -> Tuple[Category, ...]:
             name=name,
             label=spec.get("label", name),
             patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec["patterns"]),
+            confirm_first=bool(spec.get("confirm_first", False)),
         )
         for name, spec in doc["categories"].items()
     )
@@ -59,6 +63,17 @@ def detect(text: str) -> List[str]:
     """Names of the unsafe categories the text matches (empty when none)."""
     normalised = text_for_matching(text)
     return [c.name for c in load_categories() if any(p.search(normalised) for p in c.patterns)]
+
+
+def split_by_certainty(categories: List[str]) -> Tuple[List[str], List[str]]:
+    """(categories that make a report at once, categories to ask about first)."""
+    soft = {c.name for c in load_categories() if c.confirm_first}
+    return [c for c in categories if c not in soft], [c for c in categories if c in soft]
+
+
+def report_categories(text: str) -> List[str]:
+    """The matched categories that make a report without asking first."""
+    return split_by_certainty(detect(text))[0]
 
 
 def create_report(

@@ -8,7 +8,8 @@ Without a pattern match, a message for which the classifier still gives
 report_unsafe at least `suspect_threshold` is marked `safety_suspected` and also
 becomes report_unsafe: the dialogue then asks the student whether something is
 wrong before any report is made (actions/safety.py), so a false suspicion costs one
-question and a missed report costs nothing worse than before.
+question and a missed report costs nothing worse than before. Patterns of a
+category marked `confirm_first` (soft signals such as "sorry voor alles") do the same.
 """
 from __future__ import annotations
 
@@ -45,18 +46,22 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
         return cls(config.get("suspect_threshold"))
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from bot.safety import detect  # deferred: no file I/O at import time
+        from bot.safety import detect, split_by_certainty  # deferred: no file I/O at import time
 
         for message in messages:
             text: Optional[str] = message.get("text")
             if not text or text.startswith("/"):
                 continue
-            categories = detect(text)
+            categories, signals = split_by_certainty(detect(text))
             if categories:
                 message.set("safety_categories", categories, add_to_output=True)
             if (message.get("intent") or {}).get("name") == UNSAFE_INTENT:
                 continue
             if categories:
+                _force_unsafe(message, 1.0)
+                continue
+            if signals:
+                message.set("safety_suspected", True, add_to_output=True)
                 _force_unsafe(message, 1.0)
                 continue
             unsafe_confidence = self._unsafe_confidence(message)

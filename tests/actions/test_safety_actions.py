@@ -152,3 +152,12 @@ async def test_other_messages_are_not_added_to_a_report(previous_action, text, p
     await ActionFallback().run(reply, tracker, domain)
     assert "utter_safety_details_saved" not in texts(reply)
     assert reports_for_coordinators()["reports"][0].details is None
+
+
+async def test_a_soft_signal_is_asked_about_before_any_report(people, tracker_factory, dispatcher, domain):
+    tracker = tracker_factory("student-1", "sorry voor alles", "report_unsafe",
+                              extra={"intent": {"name": "report_unsafe", "confidence": 1.0}, "safety_suspected": True})
+    events = await ActionSafety().run(dispatcher, tracker, domain)
+    assert "zeker weten" in texts(dispatcher)[0]
+    assert reports_for_coordinators()["reports"] == []
+    assert slot_events(events)["awaiting"] == "safety_confirm"

@@ -48,3 +48,17 @@ def test_button_payloads_and_empty_messages_are_left_alone():
         message = run(SafetyNetClassifier(0.01), parsed(text, {"deny": 0.6, "report_unsafe": 0.4}))
         assert message.get("intent")["name"] == "deny"
         assert not message.get("safety_suspected")
+
+
+def test_a_soft_signal_is_a_suspicion_not_a_report():
+    # The "signals" category is confirm_first: the student is asked before any report.
+    message = run(SafetyNetClassifier(0.2), parsed("sorry voor alles", {"thank": 0.8, "report_unsafe": 0.01}))
+    assert message.get("intent")["name"] == "report_unsafe"
+    assert message.get("safety_suspected") is True
+    assert not message.get("safety_categories")
+
+
+def test_a_firm_pattern_next_to_a_signal_reports_at_once():
+    message = run(SafetyNetClassifier(0.2), parsed("sorry voor alles, ik wil niet meer leven", {"thank": 0.9}))
+    assert message.get("safety_categories") == ["self_harm"]
+    assert not message.get("safety_suspected")
