@@ -37,8 +37,7 @@ def chat():
 @require_role("student", api=True)
 def chat_token():
     """A fresh single-use token; the chat page asks for one before every connection attempt."""
-    settings = get_settings()
-    return jsonify(token=mint_chat_token(current_user().external_id), rasa_url=settings.rasa_url)
+    return jsonify(token=mint_chat_token(current_user().external_id))
 
 
 @bp.get("/chat/history")
