@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from actions.report_details import added_to_report
 from bot.parsing import MAX_MESSAGE_CHARS
 from bot.profile import StudentProfile, load_profile
 
@@ -51,8 +52,9 @@ def refused_as_too_long(dispatcher: CollectingDispatcher, tracker: Tracker) -> b
 
 
 class CoachAction(Action, abc.ABC):
-    """Runs `respond`, shows the privacy notice at first contact and turns a
-    database outage into a friendly Dutch message instead of an error."""
+    """Runs `respond`, shows the privacy notice at first contact, adds details typed
+    straight after an unsafe report to that report (whatever the NLU made of them),
+    and turns a database outage into a friendly Dutch message instead of an error."""
 
     show_privacy_notice = True
 
@@ -77,7 +79,8 @@ class CoachAction(Action, abc.ABC):
             dispatcher.utter_message(response="utter_privacy_notice")
             events.append(SlotSet("privacy_notice_shown", True))
         try:
-            events.extend(self.respond(dispatcher, tracker, domain))
+            added = added_to_report(dispatcher, tracker)
+            events.extend(added if added is not None else self.respond(dispatcher, tracker, domain))
         except (OperationalError, SQLAlchemyError):
             logger.exception("database error in %s", self.name())
             events.extend(self.on_database_error(dispatcher, tracker))

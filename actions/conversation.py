@@ -6,7 +6,6 @@ from typing import List, Text
 from rasa_sdk.events import EventType
 
 from actions.base import CoachAction, latest_intent, latest_text, refused_as_too_long
-from actions.safety import added_to_report
 from bot import analytics
 from bot.parsing import mentions_internship
 
@@ -25,9 +24,6 @@ class ActionMood(CoachAction):
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
         if refused_as_too_long(dispatcher, tracker):
             return []
-        added = added_to_report(dispatcher, tracker)
-        if added is not None:
-            return added
         if latest_intent(tracker).get("name") == "mood_good":
             dispatcher.utter_message(response="utter_mood_good")
             return []
@@ -52,9 +48,6 @@ class ActionFallback(CoachAction):
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
         if refused_as_too_long(dispatcher, tracker):
             return []
-        added = added_to_report(dispatcher, tracker)
-        if added is not None:
-            return added
         text = latest_text(tracker)
         ranking = tracker.latest_message.get("intent_ranking") or []
         best = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
@@ -79,9 +72,6 @@ class ActionOutOfScope(CoachAction):
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
         if refused_as_too_long(dispatcher, tracker):
             return []
-        added = added_to_report(dispatcher, tracker)
-        if added is not None:
-            return added
         text = latest_text(tracker)
         if mentions_internship(text):
             intent = latest_intent(tracker)

@@ -1,14 +1,14 @@
 """Unsafe situations: empathy, help now, and a report for the school only."""
 from __future__ import annotations
 
-from typing import List, Optional, Text
+from typing import List, Text
 
 from rasa_sdk import Action
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 
 from actions.base import CoachAction, latest_text
 from bot import safety
-from bot.parsing import MIN_ANSWER_WORDS, normalise
+from bot.parsing import normalise
 
 
 # Answers inside a form are short stories, which the classifier easily mistakes
@@ -19,39 +19,6 @@ from bot.parsing import MIN_ANSWER_WORDS, normalise
 CLOSE_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
-def added_to_report(dispatcher, tracker) -> Optional[List[EventType]]:
-    """Right after a report the assistant asks whether the student wants to add
-    something. A typed answer that is not a yes or no (the NLU may read "hij deed
-    het vandaag weer" as anything) is that addition: it goes into the report
-    instead of getting a topic menu. None when this turn is not such an answer."""
-    report_id = tracker.get_slot("safety_report_id")
-    text = normalise(latest_text(tracker))
-    if tracker.get_slot("awaiting") != "safety_details" or not report_id or not _answers_the_safety_action(tracker):
-        return None
-    if text.startswith("/") or len(text.split()) < MIN_ANSWER_WORDS:
-        return None
-    safety.add_details(int(report_id), tracker.sender_id, text)
-    dispatcher.utter_message(response="utter_safety_details_saved")
-    if "self_harm" in safety.report_categories(text):
-        for line in safety.help_lines(["self_harm"]):
-            dispatcher.utter_message(text=line)
-    return [SlotSet("awaiting", None)]
-
-
-def _answers_the_safety_action(tracker) -> bool:
-    """The latest user message came right after the report was made (not hours later
-    in another part of the chat, where the slot may still be set)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name") == "action_safety"
-    return False
-
-
 class ActionSafety(CoachAction):
     show_privacy_notice = False
 
@@ -59,9 +26,6 @@ class ActionSafety(CoachAction):
         return "action_safety"
 
     def respond(self, dispatcher, tracker, domain) -> List[EventType]:
-        added = added_to_report(dispatcher, tracker)
-        if added is not None:
-            return CLOSE_FORM + added
         confirmed = tracker.get_slot("awaiting") == "safety_confirmed"
         text = normalise(tracker.get_slot("safety_candidate") if confirmed else latest_text(tracker))
         chose_button = text.startswith("/") or not text

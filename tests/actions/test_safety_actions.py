@@ -1,7 +1,9 @@
 import pytest
 
+from actions.advice import ActionCoach
 from actions.answers import ActionHandleAffirm, ActionHandleDeny
-from actions.conversation import ActionFallback, ActionOutOfScope
+from actions.conversation import ActionFallback, ActionMood, ActionOutOfScope
+from actions.privacy import ActionPrivacy
 from actions.safety import ActionSafety, ActionSaveSafetyDetails
 from bot.safety import reports_for_coordinators
 from tests.actions.test_advice import slot_events
@@ -138,6 +140,35 @@ async def test_an_unsafe_follow_up_joins_the_report_with_113_when_needed(people,
     assert texts(reply)[0] == "utter_safety_details_saved" and "0800-0113" in " ".join(texts(reply))
     reports = reports_for_coordinators()["reports"]
     assert len(reports) == 1 and "niet meer zijn" in reports[0].details
+
+
+@pytest.mark.parametrize("action, intent", [
+    (ActionCoach, "ask_relationship"),
+    (ActionCoach, "ask_feedback"),
+    (ActionMood, "mood_bad"),
+    (ActionFallback, "nlu_fallback"),
+    (ActionSafety, "report_unsafe"),
+])
+async def test_details_join_the_report_whatever_the_nlu_made_of_them(action, intent, people, tracker_factory, dispatcher, domain):
+    slots = await make_report(tracker_factory, dispatcher, domain)
+    reply = type(dispatcher)()
+    tracker = answer_after("action_safety", tracker_factory("student-1", "hij zegt dat ik niet zo moeilijk moet doen", intent, slots=slots))
+    events = await action().run(reply, tracker, domain)
+    assert texts(reply) == ["utter_safety_details_saved"]
+    assert slot_events(events)["awaiting"] is None
+    assert reports_for_coordinators()["reports"][0].details == "hij zegt dat ik niet zo moeilijk moet doen"
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionPrivacy, "ask_privacy", "wie kan mijn melding allemaal lezen"),
+    (ActionHandleDeny, "deny", "nee nu even niet"),
+])
+async def test_questions_and_answers_right_after_a_report_keep_their_meaning(action, intent, text, people, tracker_factory, dispatcher, domain):
+    slots = await make_report(tracker_factory, dispatcher, domain)
+    reply = type(dispatcher)()
+    await action().run(reply, answer_after("action_safety", tracker_factory("student-1", text, intent, slots=slots)), domain)
+    assert "utter_safety_details_saved" not in texts(reply) and texts(reply)
+    assert reports_for_coordinators()["reports"][0].details is None
 
 
 @pytest.mark.parametrize("previous_action, text", [
