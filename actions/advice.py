@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from actions.base import CoachAction, latest_intent, latest_text, refused_as_too_long, send
 from bot import analytics, content
 from bot.coaching import compose_advice
-from bot.parsing import known_leerweg, known_phase, leerweg_from_text, phase_from_text
+from bot.parsing import known_leerweg, known_phase, leerweg_from_text, phase_from_text, phase_in_question
 from bot.topics import COACHING_TOPICS, PHASE_LABELS
 
 
@@ -35,7 +35,7 @@ class ActionCoach(CoachAction):
             known_phase(_entity(tracker, "phase"))
             or known_phase(tracker.get_slot("phase"))
             or (profile.phase if profile else None)
-            or (phase_from_text(text) if intent == "inform" else None)
+            or (phase_from_text(text) if intent == "inform" else phase_in_question(text))
         )
         leerweg = (
             (profile.leerweg if profile else None)

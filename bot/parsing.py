@@ -35,6 +35,28 @@ _PHASE_WORDS = (
                r"|(zit|ben) (nu )?in (week|periode|mijn|de) (\d+|eerste|tweede|derde|vierde|\d+e)\b|week \d+|eerste (dag|week|maand)"
                r"|nog (een )?" + _NUMBER + r" " + _PERIOD + r"( te gaan)?|loop ik (daar|er|nu)|ben er (\S+ ){0,3}(week|weken|maand|maanden)|nog een (maand|week) of|al een (tijdje|paar|jaar))"),
 )
+# Inside a coaching question the loose words above mislead ("na mijn stage" in a
+# question about a job, "tijdens de service", "voorbereiden"), so only a plain
+# statement of where the student stands counts there. Read in order: the end first.
+_DAY = r"(morgen|overmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)"
+_STAGE = r"(stage|bpv|stageperiode|leerwerkplek)"
+_MY = r"(mijn|mn|m'?n|de|me)"
+_STATED_PHASE = (
+    ("after", rf"\b({_STAGE} is (bijna |al |net )?(klaar|afgelopen|voorbij|afgerond)"
+              rf"|(bijna|net|al) klaar met {_MY} {_STAGE}|{_STAGE} zit (er )?(bijna )?op"
+              rf"|(?<!tot de )laatste (week|weken|maand|dagen|stagedagen) van {_MY} {_STAGE}"
+              rf"|(zit|ben) (nu )?in {_MY} laatste (week|weken|maand)|nog (maar )?(een|één|1|twee|2) (week|weken|dagen) (stage )?te gaan"
+              rf"|nog maar (een|één|1|twee|2|drie|3) (week|weken|dagen))\b"),
+    ("before", rf"\b((zoek|zoeken) (nog )?(een )?(stage|stageplek|stageadres|stageplaats|leerbedrijf|bbl-plek|leerwerkplek)"
+               rf"|heb (nog )?geen (stage|stageplek|stageadres|stageplaats|leerbedrijf|leerwerkplek)"
+               rf"|{_STAGE} (begint|start) (pas )?({_DAY}|volgende|over|binnenkort|in {_MONTH}|na de)"
+               rf"|({_DAY}|volgende week) (is )?{_MY} eerste (stage)?dag|{_MY} eerste (stage)?dag is ({_DAY}|volgende)"
+               rf"|eerste (stage)?dag (is )?{_DAY}|(ik )?(begin|start) (pas )?({_DAY}|volgende (week|maand)|binnenkort|over {_NUMBER} {_PERIOD}|in {_MONTH})"
+               rf"|nog niet (begonnen|gestart)|moet nog (beginnen|starten))\b"),
+    ("during", rf"\b((ben|zijn) (net|pas|sinds kort|vorige week) (begonnen|gestart)|(zit|ben) (nu )?in week \d+|week \d+ van {_MY} {_STAGE}"
+               rf"|halverwege {_MY} {_STAGE}|op de helft van {_MY} {_STAGE}|(zit|ben) (nu )?in {_MY} (eerste|tweede|derde) (week|maand)"
+               rf"|loop (nu |al |sinds \S+ )?({_NUMBER} {_PERIOD} )?stage|nog (\d+|vier|vijf|zes|zeven|acht|negen|tien) (weken|maanden)( stage)?( te gaan)?)\b"),
+)
 _LEERWEG_WORDS = (
     ("BBL", r"\b(bbl|bbl'?er|beroepsbegeleidende|(heb|mijn|mn|m'?n|via|op|in) (een |het |de )?(leerwerk\w*|leerbaan)"
             r"|^(leerwerk\w*|leerbaan)$|leerling(-| )werknemer|leerling in loondienst|ben (al )?in dienst bij"
@@ -81,6 +103,16 @@ def normalise(text: Optional[str]) -> str:
 def phase_from_text(text: str) -> Optional[str]:
     lowered = normalise(text).lower()
     for phase, pattern in _PHASE_WORDS:
+        if re.search(pattern, lowered):
+            return phase
+    return None
+
+
+def phase_in_question(text: str) -> Optional[str]:
+    """The phase a student states inside a coaching question ("ik ben net begonnen,
+    hoe toon ik initiatief?"); None unless they plainly say where they stand."""
+    lowered = normalise(text).lower()[:MAX_MESSAGE_CHARS]
+    for phase, pattern in _STATED_PHASE:
         if re.search(pattern, lowered):
             return phase
     return None

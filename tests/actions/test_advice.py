@@ -38,6 +38,15 @@ async def test_unknown_phase_is_asked_with_buttons(people, seeded_content, track
     assert slot_events(events)["pending_topic"] == "ask_feedback"
 
 
+async def test_a_phase_stated_in_the_question_is_used_without_asking(people, seeded_content, tracker_factory, dispatcher, domain):
+    tracker = tracker_factory("student-1", "ik ben net begonnen, hoe krijg ik feedback", "ask_feedback",
+                              slots={"privacy_notice_shown": True})
+    events = await ActionCoach().run(dispatcher, tracker, domain)
+    assert not any("Waar sta je nu" in t for t in texts(dispatcher))
+    assert any(content.get_advice("ask_feedback", "during", "BOL").why in t for t in texts(dispatcher))
+    assert slot_events(events)["phase"] == "during"
+
+
 async def test_inform_answers_the_pending_topic(people, seeded_content, tracker_factory, dispatcher, domain):
     tracker = tracker_factory(
         "student-1", '/inform{"phase":"after"}', "inform",

@@ -18,6 +18,7 @@ from bot.parsing import (
     parse_mood,
     parse_share,
     phase_from_text,
+    phase_in_question,
 )
 from bot.topics import PHASE_LABELS
 
@@ -217,6 +218,40 @@ def test_phase_from_text_other_wordings(text, phase):
 @pytest.mark.parametrize("text", ["", "hoi", "ik heb morgen een eindgesprek", "ik ben klaar met mijn taken, wat nu"])
 def test_phase_from_text_unclear(text):
     assert phase_from_text(text) is None
+
+
+@pytest.mark.parametrize(
+    "text,phase",
+    [
+        ("ik ben net begonnen bij de kapper, hoe laat ik zien dat ik wil?", "during"),
+        ("Ik loop nu drie weken stage in de zorg, wat verwachten ze van me?", "during"),
+        ("halverwege mn stage en ik heb geen zin meer", "during"),
+        ("hoe hou ik het vol, nog 8 weken", "during"),
+        ("morgen is mijn eerste stagedag, waar let ik op", "before"),
+        ("ik begin volgende maand, moet ik al leerdoelen hebben", "before"),
+        ("ik heb nog geen stageplek, hoe vind ik er een", "before"),
+        ("mijn stage is bijna klaar, hoe vraag ik om een contract", "after"),
+        ("hoe kom ik de laatste weken van mijn bpv door", "after"),
+    ],
+)
+def test_phase_stated_in_a_coaching_question(text, phase):
+    assert phase_in_question(text) == phase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kan ik na mijn stage blijven werken",  # about later, not where they stand
+        "wat doe ik als mijn taken erna klaar zijn",
+        "wat als ik blokkeer tijdens de service",
+        "hoe bereid ik mijn voortgangsgesprek voor",
+        "ik ben bezig met een klus en weet niet hoe verder",
+        "hoe blijf ik tot de laatste week van mijn stage initiatief tonen",
+        "wat doe je als je in je eerste week al een fout maakt",
+    ],
+)
+def test_loose_phase_words_in_a_coaching_question_are_not_a_phase(text):
+    assert phase_in_question(text) is None
 
 
 @pytest.mark.parametrize(

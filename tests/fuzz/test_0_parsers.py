@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.content_schema import validate_document
-from bot.parsing import known_leerweg, known_phase, normalise, parse_confirmation, parse_mood, parse_share
+from bot.parsing import known_leerweg, known_phase, normalise, parse_confirmation, parse_mood, parse_share, phase_in_question
 from bot.topics import PHASES
 from bot.users import UserImportError, parse_csv
 from tests.fuzz.strategies import content_documents, messages, yaml_value
@@ -38,6 +38,7 @@ def test_answer_parsers_take_any_message(text):
     assert parse_mood(text) in (None, 1, 2, 3, 4, 5)
     assert parse_share(text) in (None, "all", "goal_mood", "none")
     assert parse_confirmation(text)[0] in (None, "save", "edit")
+    assert phase_in_question(text) in (None, *PHASES)
 
 
 @settings(max_examples=300)
