@@ -21,6 +21,8 @@ from bot.models import SafetyReport, User, utcnow
 
 PATTERNS_FILE = PROJECT_ROOT / "data" / "safety" / "patterns.yml"
 MAX_DETAILS = 4000
+# The category of reports that say something is not okay without saying what.
+UNSPECIFIED = "unspecified"
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,11 @@ def add_details(report_id: int, conversation_id: str, text: str) -> bool:
 
 def help_lines(categories: List[str]) -> List[str]:
     """Concrete help now, in Dutch; 113 when self-harm or suicide is involved, or
-    may be (no category known: the student confirmed or chose a button)."""
+    may be (no kind known: the student confirmed, chose a button or only said that
+    something is not okay)."""
     settings = get_settings()
     lines = []
-    if "self_harm" in categories or not categories:
+    if "self_harm" in categories or not set(categories) - {UNSPECIFIED}:
         lines.append(
             "Denk je aan zelfdoding of doe je jezelf pijn? Praat er nu over met 113 Zelfmoordpreventie: "
             "bel gratis 0800-0113 of chat via 113.nl. Dag en nacht, anoniem."

@@ -65,6 +65,12 @@ def test_help_lines_for_an_unknown_category_include_113():
     assert "0800-0113" in text and "112" in text
 
 
+def test_help_lines_when_only_told_that_something_is_not_okay_include_113():
+    text = "\n".join(safety.help_lines([safety.UNSPECIFIED]))
+    assert "0800-0113" in text and "112" in text
+    assert "0800-0113" not in "\n".join(safety.help_lines([safety.UNSPECIFIED, "injury"]))
+
+
 @pytest.mark.parametrize("categories", [["bullying"], ["harassment", "threat"], ["injury"]])
 def test_help_lines_without_self_harm_have_no_113_but_always_112(categories):
     lines = safety.help_lines(categories)
