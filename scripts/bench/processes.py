@@ -33,7 +33,7 @@ def free_port() -> int:
             return port
 
 
-def start_ours(workdir: Path, model: Path, database_url: str, timeout: float = 600) -> Stack:
+def start_ours(workdir: Path, model: Path, database_url: str, tracker_store_url: str, timeout: float = 600) -> Stack:
     """Our three processes."""
     extra = dict(BENCH_ENV, **UNLIMITED_CHAT)
     config = StackConfig(
@@ -41,7 +41,7 @@ def start_ours(workdir: Path, model: Path, database_url: str, timeout: float = 6
         action_port=free_port(),
         portal_port=free_port(),
         database_url=database_url,
-        tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
+        tracker_store_url=tracker_store_url,
         model=model,
         log_dir=workdir / "logs",
         with_portal=True,

@@ -82,6 +82,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=env_int("BENCH_ROUNDS", 3),
                    help="ours and baseline alternate in this many rounds per concurrency level")
     p.add_argument("--portal-requests", type=int, default=env_int("BENCH_PORTAL_REQUESTS", 40))
+    p.add_argument("--database", default=os.environ.get("BENCH_DATABASE") or "sqlite", choices=["sqlite", "postgres"],
+                   help="where our stack keeps its data and Rasa's trackers: fresh SQLite files, or fresh databases "
+                        "on the local PostgreSQL server (BENCH_POSTGRES_ADMIN_URL, default postgres@127.0.0.1:5432)")
     p.add_argument("--nlu-folds", type=int, default=env_int("BENCH_NLU_FOLDS", 3))
     p.add_argument("--skip-nlu", action="store_true", default=env_flag("BENCH_SKIP_NLU"))
     p.add_argument("--skip-training", action="store_true", default=env_flag("BENCH_SKIP_TRAINING"))
@@ -93,20 +96,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 # --- database and students ---------------------------------------------------------
 
-def use_bench_database(bench_dir: Path) -> str:
+def use_bench_database(bench_dir: Path, kind: str):
+    """Fresh bench databases (SQLite files or PostgreSQL), migrated; returns them."""
     from bot import config, db
     from bot.stack import prepare_database
+    from scripts.bench.database import fresh_databases
 
-    for name in ("coach.db", "tracker.db", "baseline-tracker.db"):
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            (bench_dir / (name + suffix)).unlink(missing_ok=True)
-    url = f"sqlite:///{bench_dir / 'coach.db'}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["TRACKER_STORE_URL"] = f"sqlite:///{bench_dir / 'tracker.db'}"
+    databases = fresh_databases(bench_dir, kind)
+    os.environ["DATABASE_URL"] = databases.url
+    os.environ["TRACKER_STORE_URL"] = databases.tracker_url
     config.reset_settings()
     db.reset_engine()
-    prepare_database(url)
-    return url
+    prepare_database(databases.url)
+    return databases
 
 
 def import_students(count: int, prefix: str = "bench-stu", supervisor: str = "bench-sup-chat") -> List[str]:
@@ -298,6 +300,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "skip_nlu": args.skip_nlu,
             "skip_training": args.skip_training,
             "model": str(args.model),
+            "database": args.database,
         },
         "method": METHOD,
         "errors": {},
@@ -313,7 +316,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     def prepare() -> None:
         from scripts.bench import portal
 
-        state["database_url"] = use_bench_database(bench_dir)
+        state["databases"] = use_bench_database(bench_dir, args.database)
         state["portal_load"] = portal.generate_supervisor_load(interns=30, weeks=40)
         state["students"] = import_students(args.c1 + 2 * args.c10 + 8)
         state["live_student"] = import_students(1, prefix="bench-live")[0]
@@ -330,7 +333,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         def start() -> None:
             nonlocal ours, baseline
-            ours = start_ours(bench_dir, args.model, str(state["database_url"]))
+            databases = state["databases"]
+            ours = start_ours(bench_dir, args.model, databases.url, databases.tracker_url)
             baseline = start_baseline(bench_dir, Path(state["baseline_model"]), BASELINE_PROJECT)
 
         section(result, "start stacks", start)
