@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import session_scope
 from bot.models import SafetyReport, User, utcnow
+from bot.spelling import correct_key_words
 
 PATTERNS_FILE = PROJECT_ROOT / "data" / "safety" / "patterns.yml"
 MAX_DETAILS = 4000
@@ -56,9 +57,10 @@ _CHAT_WORD = re.compile(r"(?<![\w'-])(" + "|".join(CHAT_SPELLINGS) + r")(?![\w'-
 
 
 def text_for_matching(text: str) -> str:
-    """Lower-cased, whitespace folded, chat spellings in standard Dutch."""
+    """Lower-cased, whitespace folded, chat spellings in standard Dutch and
+    misspelled key words put right ("gepesd" reads as "gepest")."""
     lowered = re.sub(r"\s+", " ", (text or "").lower()).strip()
-    return _CHAT_WORD.sub(lambda match: CHAT_SPELLINGS[match.group(1)], lowered)
+    return correct_key_words(_CHAT_WORD.sub(lambda match: CHAT_SPELLINGS[match.group(1)], lowered))
 
 
 def detect(text: str) -> List[str]:
