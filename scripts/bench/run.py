@@ -1,7 +1,8 @@
 """`python -m scripts.bench` (`make bench`): measured speed of the real stack.
 
 Starts our stack (Rasa server, action server, portal; SQLite app database and
-tracker store under var/bench/) and a `rasa init`-style baseline Rasa server on
+tracker store under var/bench/, or fresh PostgreSQL databases with
+BENCH_DATABASE=postgres) and a `rasa init`-style baseline Rasa server on
 free loopback ports, then measures, in this order: chat latency and throughput
 (ours and baseline, concurrency 1 and 10), memory, content-edit-to-chat time,
 portal page times, training times and (last, slow) cross-validated NLU quality.
@@ -37,7 +38,8 @@ TOKEN_MINUTES = 240  # tokens are checked at connect; a long run must not outliv
 METHOD = [
     "Every number comes from the real processes on loopback ports: `rasa run` with models/coach.tar.gz and the "
     "project's credentials (bot.channels.TokenSocketIOInput), the rasa_sdk action server, the portal under "
-    "waitress; SQLite app database and tracker store in var/bench/ (fresh each run).",
+    "waitress; app database and tracker store fresh each run: SQLite files in var/bench/ by default, two "
+    "PostgreSQL databases on the local server with BENCH_DATABASE=postgres (the `database` setting).",
     "Chat client: socket.io over a websocket (what the portal's chat page uses after its first request), one "
     "connection per student with a signed token from bot.tokens; every conversation belongs to a different "
     "imported student. Long polling (python-socketio client) is measured alongside as a transport check.",
@@ -52,8 +54,9 @@ METHOD = [
     "Mix per conversation (16 turns): greeting, two coaching questions (phase button payload, micro-goal yes/no), "
     "a full weekly reflection through the form (6 answers, sharing choice, save), thanks.",
     "Baseline: bench/baseline, a `rasa init`-style Dutch mood bot with Rasa's default config, no custom actions, "
-    "stock `socketio` channel, Rasa's SQL tracker store on SQLite (like ours, so the ratio measures our "
-    "pipeline, actions and channel, not persistence); its own 16-turn mix.",
+    "stock `socketio` channel, Rasa's SQL tracker store on SQLite (like ours by default, so the ratio measures "
+    "our pipeline, actions and channel, not persistence; with BENCH_DATABASE=postgres the ratio also includes "
+    "PostgreSQL against SQLite); its own 16-turn mix.",
     "After one calibration and one unmeasured warm-up conversation each, ours and the baseline alternate in "
     "rounds (ours, baseline, ours, baseline, ...; BENCH_ROUNDS, default 3) at concurrency 1 and then 10, so a "
     "change in the machine's load hits both alike; concurrency 10 = 10 closed-loop clients without think time; "
