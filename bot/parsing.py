@@ -100,22 +100,20 @@ def normalise(text: Optional[str]) -> str:
     return re.sub(r"[ \t]+", " ", cleaned).strip()
 
 
+def _first_match(table: Tuple[Tuple[str, str], ...], text: str) -> Optional[str]:
+    """The value of the first (value, pattern) pair whose pattern occurs in `text`."""
+    lowered = normalise(text).lower()[:MAX_MESSAGE_CHARS]
+    return next((value for value, pattern in table if re.search(pattern, lowered)), None)
+
+
 def phase_from_text(text: str) -> Optional[str]:
-    lowered = normalise(text).lower()
-    for phase, pattern in _PHASE_WORDS:
-        if re.search(pattern, lowered):
-            return phase
-    return None
+    return _first_match(_PHASE_WORDS, text)
 
 
 def phase_in_question(text: str) -> Optional[str]:
     """The phase a student states inside a coaching question ("ik ben net begonnen,
     hoe toon ik initiatief?"); None unless they plainly say where they stand."""
-    lowered = normalise(text).lower()[:MAX_MESSAGE_CHARS]
-    for phase, pattern in _STATED_PHASE:
-        if re.search(pattern, lowered):
-            return phase
-    return None
+    return _first_match(_STATED_PHASE, text)
 
 
 def known_phase(value: object) -> Optional[str]:
@@ -133,11 +131,7 @@ def known_leerweg(value: object) -> Optional[str]:
 
 
 def leerweg_from_text(text: str) -> Optional[str]:
-    lowered = normalise(text).lower()
-    for leerweg, pattern in _LEERWEG_WORDS:
-        if re.search(pattern, lowered):
-            return leerweg
-    return None
+    return _first_match(_LEERWEG_WORDS, text)
 
 
 def answer_problem(text: str) -> Optional[str]:

@@ -36,14 +36,28 @@ class Category:
     confirm_first: bool = False
 
 
+_FRAGMENT = re.compile(r"<<(\w+)>>")
+
+
+def expand_fragments(pattern: str, fragments: Dict[str, str]) -> str:
+    """`pattern` with every <<name>> replaced by the shared fragment of that name."""
+    def fragment(match: "re.Match[str]") -> str:
+        if match.group(1) not in fragments:
+            raise ValueError(f"unknown fragment <<{match.group(1)}>> in safety pattern: {pattern[:80]}")
+        return fragments[match.group(1)]
+
+    return _FRAGMENT.sub(fragment, pattern)
+
+
 @functools.lru_cache(maxsize=4)
 def load_categories(path: Path = PATTERNS_FILE) -> Tuple[Category, ...]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fragments = doc.get("fragments") or {}
     return tuple(
         Category(
             name=name,
             label=spec.get("label", name),
-            patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec["patterns"]),
+            patterns=tuple(re.compile(expand_fragments(p, fragments), re.IGNORECASE) for p in spec["patterns"]),
             confirm_first=bool(spec.get("confirm_first", False)),
         )
         for name, spec in doc["categories"].items()

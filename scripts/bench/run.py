@@ -28,7 +28,7 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence
 
 from bot.config import PROJECT_ROOT, VAR_DIR
 
@@ -97,9 +97,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+if TYPE_CHECKING:
+    from scripts.bench.database import BenchDatabases
+
+
 # --- database and students ---------------------------------------------------------
 
-def use_bench_database(bench_dir: Path, kind: str):
+def use_bench_database(bench_dir: Path, kind: str) -> "BenchDatabases":
     """Fresh bench databases (SQLite files or PostgreSQL), migrated; returns them."""
     from bot import config, db
     from bot.stack import prepare_database

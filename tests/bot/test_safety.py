@@ -152,3 +152,22 @@ def test_reports_for_coordinators_by_status(people):
     assert {r.id for r in safety.reports_for_coordinators()["reports"]} == {first, second}
     assert [r.id for r in safety.reports_for_coordinators("new")["reports"]] == [second]
     assert [r.id for r in safety.reports_for_coordinators("closed")["reports"]] == [first]
+
+
+def test_shared_fragments_are_expanded_and_an_unknown_one_is_refused(tmp_path):
+    patterns = tmp_path / "patterns.yml"
+    patterns.write_text(
+        "version: 1\nfragments:\n  not_a_lesson: '^(?!.*\\bles over\\b)'\n"
+        "categories:\n  bullying:\n    patterns:\n      - '<<not_a_lesson>>.*\\bgepest\\b'\n",
+        encoding="utf-8",
+    )
+    (bullying,) = safety.load_categories(patterns)
+    assert bullying.patterns[0].pattern == r"^(?!.*\bles over\b).*\bgepest\b"
+    assert bullying.patterns[0].search("ik word gepest")
+    assert not bullying.patterns[0].search("een les over gepest worden")
+    with pytest.raises(ValueError, match="unknown fragment <<nope>>"):
+        safety.expand_fragments("<<nope>>.*x", {})
+
+
+def test_the_pattern_file_uses_only_fragments_it_defines():
+    assert all("<<" not in p.pattern for category in safety.load_categories() for p in category.patterns)
