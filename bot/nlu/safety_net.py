@@ -10,6 +10,12 @@ becomes report_unsafe: the dialogue then asks the student whether something is
 wrong before any report is made (actions/safety.py), so a false suspicion costs one
 question and a missed report costs nothing worse than before. Patterns of a
 category marked `confirm_first` (soft signals such as "sorry voor alles") do the same.
+
+A message longer than `confirm_above_words` words that the classifier alone (no
+pattern) ranks report_unsafe is also asked about first: on long messages the
+logistic regression's confidence says little (it gave 1.0 to ordinary stories about
+a wedding day off or a dropped pallet), so an ordinary long story must not become a
+report to the school without the student's "ja".
 """
 from __future__ import annotations
 
@@ -30,10 +36,13 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         # None: only the patterns force report_unsafe.
-        return {"suspect_threshold": None}
+        return {"suspect_threshold": None, "confirm_above_words": None}
 
-    def __init__(self, suspect_threshold: Optional[float] = None) -> None:
+    def __init__(
+        self, suspect_threshold: Optional[float] = None, confirm_above_words: Optional[int] = None
+    ) -> None:
         self.suspect_threshold = suspect_threshold
+        self.confirm_above_words = confirm_above_words
 
     @classmethod
     def create(
@@ -43,7 +52,7 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SafetyNetClassifier":
-        return cls(config.get("suspect_threshold"))
+        return cls(config.get("suspect_threshold"), config.get("confirm_above_words"))
 
     def process(self, messages: List[Message]) -> List[Message]:
         from bot.safety import detect, split_by_certainty  # deferred: no file I/O at import time
@@ -56,6 +65,8 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
             if categories:
                 message.set("safety_categories", categories, add_to_output=True)
             if (message.get("intent") or {}).get("name") == UNSAFE_INTENT:
+                if not categories and self._too_long_to_trust(text):
+                    message.set("safety_suspected", True, add_to_output=True)
                 continue
             if categories:
                 _force_unsafe(message, 1.0)
@@ -69,6 +80,9 @@ class SafetyNetClassifier(GraphComponent, IntentClassifier):
                 message.set("safety_suspected", True, add_to_output=True)
                 _force_unsafe(message, unsafe_confidence)
         return messages
+
+    def _too_long_to_trust(self, text: str) -> bool:
+        return self.confirm_above_words is not None and len(text.split()) > self.confirm_above_words
 
     @staticmethod
     def _unsafe_confidence(message: Message) -> float:

@@ -62,3 +62,28 @@ def test_a_firm_pattern_next_to_a_signal_reports_at_once():
     message = run(SafetyNetClassifier(0.2), parsed("sorry voor alles, ik wil niet meer leven", {"thank": 0.9}))
     assert message.get("safety_categories") == ["self_harm"]
     assert not message.get("safety_suspected")
+
+
+def words(n: int) -> str:
+    return " ".join(["stage"] * n)
+
+
+@pytest.mark.parametrize("length, suspected", [(60, False), (61, True), (150, True)])
+def test_a_long_message_only_the_classifier_calls_unsafe_is_asked_about_first(length, suspected):
+    component = SafetyNetClassifier(0.2, confirm_above_words=60)
+    message = run(component, parsed(words(length), {"report_unsafe": 1.0, "ask_expectations": 0.0}))
+    assert message.get("intent")["name"] == "report_unsafe"
+    assert bool(message.get("safety_suspected")) is suspected
+
+
+def test_a_long_message_with_a_pattern_match_stays_a_report():
+    text = words(80) + " en mijn collega sloeg me gisteren in mijn gezicht"
+    message = run(SafetyNetClassifier(0.2, confirm_above_words=60), parsed(text, {"report_unsafe": 0.9, "ask_feedback": 0.1}))
+    assert message.get("intent")["name"] == "report_unsafe"
+    assert message.get("safety_categories")
+    assert not message.get("safety_suspected")
+
+
+def test_without_a_word_limit_a_long_unsafe_prediction_stays_a_report():
+    message = run(SafetyNetClassifier(0.2), parsed(words(200), {"report_unsafe": 1.0, "ask_expectations": 0.0}))
+    assert not message.get("safety_suspected")
